@@ -1,0 +1,317 @@
+"""The SQLite store: the source of truth for sources, passages and cached embeddings.
+
+Every change is one transaction that also bumps the corpus version, so readers can tell that an
+index built from an older version is stale. Each thread gets its own connection (WAL lets readers
+work while a writer commits).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from corpus.chunking import Chunk
+from corpus.errors import SourceNotFound, StoreError
+from corpus.loaders import Document, source_id_for
+from corpus.migrations import migrate
+from corpus.models import Passage, Source, Span
+
+DB_NAME = "citebot.sqlite3"
+
+_SOURCE_COLUMNS = (
+    "s.id, s.identity, s.title, s.published, s.url, s.publisher, s.language, s.cites, "
+    "s.content_hash, s.added_at, (SELECT COUNT(*) FROM passages p WHERE p.source_id = s.id)"
+)
+_PASSAGE_COLUMNS = "id, source_id, ordinal, text, char_start, char_end, page, language, sentences"
+
+
+def text_hash(text: str) -> str:
+    """The cache key of a text's embedding."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Store:
+    """The corpus database in one data directory."""
+
+    def __init__(self, *, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.path = data_dir / DB_NAME
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create data directory {data_dir}: {exc.strerror}") from exc
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        migrate(self._db())
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            try:
+                db = sqlite3.connect(
+                    self.path, isolation_level=None, timeout=30, check_same_thread=False
+                )
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=FULL")
+                db.execute("PRAGMA foreign_keys=ON")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot open {self.path}: {exc}") from exc
+            self._local.db = db
+            with self._lock:
+                self._connections.append(db)
+        return db
+
+    def close(self) -> None:
+        """Close every connection this store opened."""
+        with self._lock:
+            for db in self._connections:
+                db.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; committed (durably, synchronous=FULL) or rolled back whole."""
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def corpus_version(self) -> int:
+        """A number that grows with every change to the corpus."""
+        row = self._db().execute("SELECT value FROM meta WHERE key = 'corpus_version'").fetchone()
+        return int(row[0])
+
+    def sources(self) -> list[Source]:
+        """All sources, newest publication first."""
+        rows = self._db().execute(
+            f"SELECT {_SOURCE_COLUMNS} FROM sources s ORDER BY s.published DESC, s.title"
+        )
+        return [_source(row) for row in rows]
+
+    def get_source(self, source_id: str) -> Source:
+        """The source with this id, or ``SourceNotFound``."""
+        row = (
+            self._db()
+            .execute(f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id = ?", (source_id,))
+            .fetchone()
+        )
+        if row is None:
+            raise SourceNotFound(source_id)
+        return _source(row)
+
+    def sources_by_id(self, ids: Sequence[str]) -> dict[str, Source]:
+        """The sources with these ids (missing ids are left out)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db().execute(
+            f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.id IN ({marks})", tuple(ids)
+        )
+        return {row[0]: _source(row) for row in rows}
+
+    def passages(self, ids: Sequence[int]) -> dict[int, Passage]:
+        """The passages with these ids (ids removed since are left out)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self._db().execute(
+            f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE id IN ({marks})",
+            tuple(int(i) for i in ids),
+        )
+        return {row[0]: _passage(row) for row in rows}
+
+    def snapshot(self) -> tuple[int, list[Passage]]:
+        """The corpus version and all its passages, read in one transaction."""
+        db = self._db()
+        db.execute("BEGIN")
+        try:
+            version = self.corpus_version()
+            rows = db.execute(f"SELECT {_PASSAGE_COLUMNS} FROM passages ORDER BY id").fetchall()
+        finally:
+            db.execute("COMMIT")
+        return version, [_passage(row) for row in rows]
+
+    def passage_count(self) -> int:
+        """How many passages the corpus holds."""
+        return int(self._db().execute("SELECT COUNT(*) FROM passages").fetchone()[0])
+
+    def source_by_identity(self, identity: str) -> Source | None:
+        """The source with this identity (URL, else file name), if any."""
+        row = (
+            self._db()
+            .execute(f"SELECT {_SOURCE_COLUMNS} FROM sources s WHERE s.identity = ?", (identity,))
+            .fetchone()
+        )
+        return _source(row) if row else None
+
+    def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
+        """Cached embeddings of these text hashes for ``model``."""
+        found: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(hashes))
+        db = self._db()
+        for i in range(0, len(unique), 500):
+            batch = unique[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            rows = db.execute(
+                "SELECT content_hash, vector FROM embeddings "
+                f"WHERE model = ? AND content_hash IN ({marks})",
+                (model, *batch),
+            )
+            found.update(dict(rows.fetchall()))
+        return found
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def put_vectors(self, model: str, vectors: Mapping[str, bytes]) -> None:
+        """Cache embeddings (a cache: storing them changes no corpus version)."""
+        if not vectors:
+            return
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO embeddings (model, content_hash, vector) VALUES (?, ?, ?)",
+                [(model, h, v) for h, v in vectors.items()],
+            )
+
+    def replace_sources(
+        self, items: Sequence[tuple[Document, Sequence[Chunk]]]
+    ) -> list[tuple[Source, bool]]:
+        """Store documents and their passages in one transaction, replacing same identities.
+
+        Returns each stored source and whether an older version was replaced.
+        """
+        stamp = now()
+        replaced: list[tuple[str, bool]] = []
+        with self.transaction() as db:
+            for document, chunks in items:
+                source_id = source_id_for(document.identity)
+                old = db.execute(
+                    "SELECT added_at FROM sources WHERE id = ?", (source_id,)
+                ).fetchone()
+                db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+                self._insert(db, document, chunks, source_id, added_at=old[0] if old else stamp)
+                replaced.append((source_id, old is not None))
+            self._bump(db)
+        return [(self.get_source(sid), was) for sid, was in replaced]
+
+    @staticmethod
+    def _insert(
+        db: sqlite3.Connection,
+        document: Document,
+        chunks: Sequence[Chunk],
+        source_id: str,
+        *,
+        added_at: str,
+    ) -> None:
+        meta = document.metadata
+        db.execute(
+            "INSERT INTO sources (id, identity, name, title, published, url, publisher, "
+            "language, cites, content_hash, text, pages, added_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                source_id,
+                document.identity,
+                document.name,
+                meta["title"],
+                meta["published"],
+                meta.get("url"),
+                meta.get("publisher"),
+                meta["language"],
+                json.dumps(list(meta.get("cites", ())), ensure_ascii=False),
+                document.content_hash,
+                document.text,
+                json.dumps([[p.start, p.end] for p in document.pages]),
+                added_at,
+                now(),
+            ),
+        )
+        db.executemany(
+            "INSERT INTO passages (source_id, ordinal, text, char_start, char_end, page, "
+            "language, sentences, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    source_id,
+                    ordinal,
+                    document.text[c.start : c.end],
+                    c.start,
+                    c.end,
+                    c.page,
+                    meta["language"],
+                    json.dumps([[s.start, s.end] for s in c.sentences]),
+                    text_hash(document.text[c.start : c.end]),
+                )
+                for ordinal, c in enumerate(chunks)
+            ],
+        )
+
+    def remove_source(self, source_id: str) -> Source:
+        """Remove a source and its passages; return what was removed."""
+        source = self.get_source(source_id)
+        with self.transaction() as db:
+            deleted = db.execute("DELETE FROM sources WHERE id = ?", (source_id,)).rowcount
+            if not deleted:
+                raise SourceNotFound(source_id)
+            self._bump(db)
+        return source
+
+    def touch(self) -> int:
+        """Bump the corpus version without changing content (forces indexes to rebuild)."""
+        with self.transaction() as db:
+            return self._bump(db)
+
+    @staticmethod
+    def _bump(db: sqlite3.Connection) -> int:
+        db.execute(
+            "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'corpus_version'"
+        )
+        return int(db.execute("SELECT value FROM meta WHERE key = 'corpus_version'").fetchone()[0])
+
+
+def _source(row: tuple) -> Source:
+    return Source(
+        id=row[0],
+        identity=row[1],
+        title=row[2],
+        published=row[3],
+        url=row[4],
+        publisher=row[5],
+        language=row[6],
+        cites=tuple(json.loads(row[7])),
+        content_hash=row[8],
+        added_at=row[9],
+        passage_count=row[10],
+    )
+
+
+def _passage(row: tuple) -> Passage:
+    return Passage(
+        id=row[0],
+        source_id=row[1],
+        ordinal=row[2],
+        text=row[3],
+        char_start=row[4],
+        char_end=row[5],
+        page=row[6],
+        language=row[7],
+        sentences=tuple(Span(start=s, end=e) for s, e in json.loads(row[8])),
+    )

@@ -1,0 +1,107 @@
+"""Dense vectors: a FAISS index of passage ids, and the sentence vectors used to rerank and highlight.
+
+FAISS holds ids and vectors only; text and citations live in SQLite.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+PASSAGES_FILE = "passages.faiss"
+SENTENCES_FILE = "sentences.npy"
+SENTENCE_OFFSETS_FILE = "sentence_offsets.npy"
+
+
+class DenseIndex:
+    """Inner-product search over L2-normalised passage vectors (cosine similarity)."""
+
+    def __init__(self, *, index: faiss.IndexIDMap2) -> None:
+        self._index = index
+        self.dimension = int(index.d)
+
+    @classmethod
+    def build(cls, ids: np.ndarray, vectors: np.ndarray, *, dimension: int) -> DenseIndex:
+        """An exact index of ``vectors`` keyed by passage ``ids``."""
+        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        if len(ids):
+            index.add_with_ids(
+                np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
+            )
+        return cls(index=index)
+
+    def __len__(self) -> int:
+        return int(self._index.ntotal)
+
+    def save(self, folder: Path) -> None:
+        """Write the index into ``folder``."""
+        faiss.write_index(self._index, str(folder / PASSAGES_FILE))
+
+    @classmethod
+    def load(cls, folder: Path) -> DenseIndex:
+        """Read an index written by ``save``."""
+        return cls(index=faiss.read_index(str(folder / PASSAGES_FILE)))
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` nearest ``(passage id, cosine)`` pairs, best first."""
+        if not len(self):
+            return []
+        scores, ids = self._index.search(query.reshape(1, -1).astype(np.float32), min(k, len(self)))
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def scores(self, ids: list[int], query: np.ndarray) -> dict[int, float]:
+        """Cosine of ``query`` with the stored vectors of these passage ids."""
+        if not ids:
+            return {}
+        vectors = self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
+        return {pid: float(v @ query) for pid, v in zip(ids, vectors, strict=True)}
+
+
+class SentenceVectors:
+    """The vectors of every passage's sentences, stored float16 and memory-mapped.
+
+    ``offsets`` has one row per passage, sorted by passage id: ``(passage id, first row, count)``.
+    """
+
+    def __init__(self, *, vectors: np.ndarray, offsets: np.ndarray) -> None:
+        self.vectors = vectors
+        self.offsets = offsets
+
+    @classmethod
+    def build(cls, rows: list[tuple[int, np.ndarray]], *, dimension: int) -> SentenceVectors:
+        """From ``(passage id, sentence vectors)`` pairs."""
+        rows = sorted(rows, key=lambda r: r[0])
+        offsets = np.zeros((len(rows), 3), dtype=np.int64)
+        cursor = 0
+        for i, (pid, vecs) in enumerate(rows):
+            offsets[i] = (pid, cursor, len(vecs))
+            cursor += len(vecs)
+        vectors = (
+            np.concatenate([v for _, v in rows]).astype(np.float16)
+            if rows
+            else np.zeros((0, dimension), dtype=np.float16)
+        )
+        return cls(vectors=vectors, offsets=offsets)
+
+    def save(self, folder: Path) -> None:
+        """Write into ``folder``."""
+        np.save(folder / SENTENCES_FILE, self.vectors)
+        np.save(folder / SENTENCE_OFFSETS_FILE, self.offsets)
+
+    @classmethod
+    def load(cls, folder: Path) -> SentenceVectors:
+        """Read what ``save`` wrote; the vectors stay on disk, paged in as they are used."""
+        return cls(
+            vectors=np.load(folder / SENTENCES_FILE, mmap_mode="r"),
+            offsets=np.load(folder / SENTENCE_OFFSETS_FILE),
+        )
+
+    def of(self, passage_id: int) -> np.ndarray:
+        """The sentence vectors of one passage (float32), empty if unknown."""
+        i = int(np.searchsorted(self.offsets[:, 0], passage_id))
+        if i >= len(self.offsets) or self.offsets[i, 0] != passage_id:
+            return np.zeros((0, self.vectors.shape[1]), dtype=np.float32)
+        _, start, count = self.offsets[i]
+        return np.asarray(self.vectors[start : start + count], dtype=np.float32)

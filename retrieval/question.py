@@ -1,0 +1,71 @@
+"""What a question asks: its language, its content words, and the kind of answer it wants."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from corpus.language import detect_language
+from retrieval.lexical import Term, terms
+
+
+class AnswerType(StrEnum):
+    """The kind of answer a question wants; an answering sentence usually contains one."""
+
+    COUNT = "count"
+    DATE = "date"
+    OTHER = "other"
+
+
+# Interrogatives carry the answer type, not the topic: they are dropped from the lexical query
+# ("how many" must not match "many more were driven into exile").
+_QUESTION_WORDS = {
+    "en": {"how", "many", "much", "what", "which", "who", "whom", "whose", "when", "where", "why",
+           "does", "did", "do", "is", "are", "was", "were"},
+    "ru": {"сколько", "как", "какой", "какая", "какие", "каких", "каково", "кто", "кого", "когда",
+           "где", "куда", "почему", "зачем", "что", "чем", "ли"},
+    "be": {"колькі", "як", "які", "якая", "якія", "якіх", "хто", "каго", "калі", "дзе", "куды",
+           "чаму", "навошта", "што", "ці"},
+}
+_QUESTION_WORDS["uk"] = {"скільки", "як", "який", "яка", "які", "хто", "коли", "де", "чому", "що"}
+
+_COUNT = re.compile(
+    r"\bhow\s+(many|much)\b|\bnumber\s+of\b|\bwhat\s+(percentage|percent|share|amount)\b"
+    r"|(?<!\w)(сколько|скольких|число|количество|колькі|колькасць|скільки|кількість)(?!\w)",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"\bwhen\b|\bwhat\s+(year|date|month|day)\b|\bwhich\s+(year|date|month)\b"
+    r"|(?<!\w)(когда|в\s+каком\s+году|какого\s+числа|калі|у\s+якім\s+годзе|коли)(?!\w)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A question, analysed once and used by every channel."""
+
+    text: str
+    language: str
+    terms: tuple[Term, ...]
+    answer_type: AnswerType
+
+    @property
+    def tokens(self) -> list[str]:
+        """The stemmed lexical query."""
+        return [t.stem for t in self.terms]
+
+
+def analyse(text: str, *, language: str | None = None) -> Question:
+    """Detect the language, drop interrogatives, and tell what kind of answer is wanted."""
+    language = language or detect_language(text)
+    drop = _QUESTION_WORDS.get(language, set()) | _QUESTION_WORDS["en"]
+    kept = tuple(t for t in terms(text, language) if t.word not in drop)
+    if _COUNT.search(text):
+        kind = AnswerType.COUNT
+    elif _DATE.search(text):
+        kind = AnswerType.DATE
+    else:
+        kind = AnswerType.OTHER
+    return Question(text=text, language=language, terms=kept, answer_type=kind)
