@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -88,6 +89,27 @@ def answer_evidence(sentence: str, kind: AnswerType) -> float:
     return 0.0
 
 
+class SentenceTerms(NamedTuple):
+    """A sentence's indexed forms (for exact matches) and words (for near-synonyms)."""
+
+    stems: frozenset[str]
+    words: tuple[str, ...]
+
+
+def sentence_terms(passage: Passage) -> list[SentenceTerms]:
+    """The terms of each sentence of a passage (cache these: they depend on nothing else)."""
+    out = []
+    for text in passage.sentence_texts():
+        found = terms(text, passage.language)
+        out.append(
+            SentenceTerms(
+                stems=frozenset(t.stem for t in found),
+                words=tuple(dict.fromkeys(t.word for t in found if not t.word[0].isdigit())),
+            )
+        )
+    return out
+
+
 class SentenceScorer:
     """Scores the sentences of candidate passages for one question."""
 
@@ -104,47 +126,63 @@ class SentenceScorer:
         self.query_vector = query_vector
         self.weights = weights
         self._word_vectors = word_vectors
-        unique = {t.stem: t for t in question.terms}
-        self._terms = list(unique.values())
+        self._terms = list({t.stem: t for t in question.terms}.values())
         self._idf = np.array([max(idf(t.stem), 0.1) for t in self._terms], dtype=np.float32)
-        self._query_words: np.ndarray | None = None
-        words = [t.word for t in self._terms if not t.word[0].isdigit()]
-        if word_vectors is not None and words:
-            self._query_words = word_vectors(words)
-        self._soft_rows = [i for i, t in enumerate(self._terms) if not t.word[0].isdigit()]
+        # Numbers must match exactly; only words get near-synonym credit.
+        self._soft = np.array([not t.word[0].isdigit() for t in self._terms], dtype=bool)
 
-    def score(self, passage: Passage, sentence_vectors: np.ndarray) -> SentenceScores:
-        """Features of each sentence of ``passage``."""
-        texts = passage.sentence_texts()
-        n = len(texts)
-        if len(sentence_vectors) == n:
-            cosine = sentence_vectors @ self.query_vector
-        else:
-            cosine = np.zeros(n, dtype=np.float32)
-        coverage = np.array([self._coverage(t, passage.language) for t in texts], dtype=np.float32)
-        kind = np.array(
-            [answer_evidence(t, self.question.answer_type) for t in texts], dtype=np.float32
-        )
+    def score(
+        self,
+        passages: Sequence[Passage],
+        vectors: Sequence[np.ndarray],
+        analysed: Sequence[Sequence[SentenceTerms]],
+    ) -> list[SentenceScores]:
+        """Features of each sentence of each passage, computed together (one word lookup)."""
+        coverage = self._coverage([s for group in analysed for s in group])
         w = self.weights
-        total = w.cosine * cosine + w.coverage * coverage + w.answer_type * kind
-        return SentenceScores(cosine=cosine, coverage=coverage, answer_type=kind, total=total)
+        out: list[SentenceScores] = []
+        cursor = 0
+        for passage, matrix, group in zip(passages, vectors, analysed, strict=True):
+            texts = passage.sentence_texts()
+            n = len(group)
+            cosine = (
+                matrix @ self.query_vector
+                if len(matrix) == n
+                else np.zeros(n, dtype=np.float32)
+            )
+            cov = coverage[cursor : cursor + n]
+            cursor += n
+            kind = np.array(
+                [answer_evidence(t, self.question.answer_type) for t in texts], dtype=np.float32
+            )
+            total = w.cosine * cosine + w.coverage * cov + w.answer_type * kind
+            out.append(SentenceScores(cosine=cosine, coverage=cov, answer_type=kind, total=total))
+        return out
 
-    def _coverage(self, sentence: str, language: str) -> float:
-        if not self._terms:
-            return 0.0
-        found = terms(sentence, language)
-        stems = {t.stem for t in found}
-        credit = np.array([1.0 if t.stem in stems else 0.0 for t in self._terms], dtype=np.float32)
-        missing = [i for i in self._soft_rows if credit[i] == 0.0]
-        if missing and self._query_words is not None:
-            words = [t.word for t in found if not t.word[0].isdigit()]
-            vectors = self._word_vectors(words) if words and self._word_vectors else None
-            if vectors is not None and len(vectors):
-                floor, ceiling = self.weights.soft_floor, self.weights.soft_ceiling
-                rows = [self._soft_rows.index(i) for i in missing]
-                best = (self._query_words[rows] @ vectors.T).max(axis=1)
-                credit[missing] = np.clip((best - floor) / (ceiling - floor), 0.0, 1.0)
-        return float((credit * self._idf).sum() / self._idf.sum())
+    def _coverage(self, sentences: Sequence[SentenceTerms]) -> np.ndarray:
+        """IDF-weighted share of the question's terms each sentence has, or nearly has."""
+        if not self._terms or not sentences:
+            return np.zeros(len(sentences), dtype=np.float32)
+        credit = np.array(
+            [[1.0 if t.stem in s.stems else 0.0 for t in self._terms] for s in sentences],
+            dtype=np.float32,
+        )
+        soft_terms = [t.word for t, soft in zip(self._terms, self._soft, strict=True) if soft]
+        if self._word_vectors is not None and soft_terms:
+            vocabulary = list(dict.fromkeys(w for s in sentences for w in s.words))
+            if vocabulary:
+                query = self._word_vectors(soft_terms)
+                words = self._word_vectors(vocabulary)
+                if query is not None and words is not None:
+                    floor, ceiling = self.weights.soft_floor, self.weights.soft_ceiling
+                    near = np.clip((query @ words.T - floor) / (ceiling - floor), 0.0, 1.0)
+                    column = {w: i for i, w in enumerate(vocabulary)}
+                    soft_rows = np.flatnonzero(self._soft)
+                    for i, s in enumerate(sentences):
+                        if s.words:
+                            best = near[:, [column[w] for w in s.words]].max(axis=1)
+                            credit[i, soft_rows] = np.maximum(credit[i, soft_rows], best)
+        return (credit @ self._idf) / self._idf.sum()
 
 
 def highlight_span(passage: Passage, index: int) -> Span:

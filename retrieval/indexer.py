@@ -16,7 +16,7 @@ from corpus.store import Store, now, text_hash
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
-from retrieval.errors import IndexMissing
+from retrieval.errors import IndexMismatch, IndexMissing
 from retrieval.index_files import IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
 
@@ -81,6 +81,7 @@ class Indexer:
 
         Documents whose content hash is unchanged are left alone and embed nothing.
         """
+        self._check_model()
         changed: list[tuple[Document, list[Chunk]]] = []
         unchanged: list[IngestResult] = []
         for document in documents:
@@ -114,6 +115,7 @@ class Indexer:
 
     def remove(self, source_id: str) -> Source:
         """Remove a source everywhere: SQLite first, then a new index without it."""
+        self._check_model()
         source = self.store.remove_source(source_id)
         self.ensure_current()
         return source
@@ -132,18 +134,29 @@ class Indexer:
         )
 
     def ensure_current(self, *, progress: Progress | None = None) -> Manifest:
-        """Publish an index of the current corpus version unless one already is."""
+        """Publish an index of the current corpus version unless one already is.
+
+        An index built with another model is refused, not silently re-embedded: that is a
+        deliberate ``reindex``.
+        """
         with self.files.writing():
-            try:
-                _, manifest = self.files.current()
-                if (
-                    manifest.corpus_version == self.store.corpus_version()
-                    and manifest.model == self.config.model
-                ):
-                    return manifest
-            except IndexMissing:
-                pass
+            manifest = self._check_model()
+            if manifest is not None and manifest.corpus_version == self.store.corpus_version():
+                return manifest
             return self._build(progress=progress)
+
+    def _check_model(self) -> Manifest | None:
+        try:
+            _, manifest = self.files.current()
+        except IndexMissing:
+            return None
+        if manifest.model != self.config.model:
+            raise IndexMismatch(
+                f"the index was built with model {manifest.model!r} but the configured model "
+                f"is {self.config.model!r}; run `citebot reindex` to rebuild it, "
+                "or set CITEBOT_MODEL back"
+            )
+        return manifest
 
     def reindex(self, *, progress: Progress | None = None) -> Manifest:
         """Rebuild the index from SQLite, embedding whatever the configured model lacks."""
@@ -190,6 +203,13 @@ class Indexer:
     def _dimension(self, vectors: dict[str, np.ndarray]) -> int:
         for vector in vectors.values():
             return int(vector.shape[0])
+        # An empty corpus: keep the dimension of the last build rather than load the model.
+        try:
+            _, manifest = self.files.current()
+            if manifest.model == self.config.model:
+                return manifest.dimension
+        except IndexMissing:
+            pass
         return self.encoder.dimension
 
     def _vectors(self, texts: Sequence[str]) -> dict[str, np.ndarray]:

@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from corpus.models import Answer, Hit
+from corpus.models import Answer, Hit, Passage
 from corpus.store import Store
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
 from retrieval.errors import QuestionRejected
 from retrieval.fusion import blend, minmax, top
-from retrieval.highlight import SentenceScorer, SentenceWeights, highlight_span
+from retrieval.highlight import (
+    SentenceScorer,
+    SentenceTerms,
+    SentenceWeights,
+    highlight_span,
+    sentence_terms,
+)
 from retrieval.index_files import IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
 from retrieval.question import analyse
+
+
+_TERMS_CACHE = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +84,22 @@ class Retriever:
         self.sentences = sentences
         self.lexical = lexical
         self.ranking = ranking or Ranking()
+        self._terms_cache: OrderedDict[int, list[SentenceTerms]] = OrderedDict()
+        self._terms_lock = threading.Lock()
+
+    def _terms(self, passage: Passage) -> list[SentenceTerms]:
+        """Sentence terms of a passage, cached: popular passages are asked about again and again."""
+        with self._terms_lock:
+            found = self._terms_cache.get(passage.id)
+            if found is not None:
+                self._terms_cache.move_to_end(passage.id)
+                return found
+        found = sentence_terms(passage)
+        with self._terms_lock:
+            self._terms_cache[passage.id] = found
+            while len(self._terms_cache) > _TERMS_CACHE:
+                self._terms_cache.popitem(last=False)
+        return found
 
     @classmethod
     def load(cls, *, config: RetrievalConfig, store: Store, encoder: Encoder) -> Retriever:
@@ -130,8 +156,13 @@ class Retriever:
             weights=r.sentences,
         )
         ranked: list[tuple[float, float, int, int]] = []
-        for pid in candidates:
-            scores = scorer.score(passages[pid], self.sentences.of(pid))
+        chosen_passages = [passages[pid] for pid in candidates]
+        all_scores = scorer.score(
+            chosen_passages,
+            [self.sentences.of(pid) for pid in candidates],
+            [self._terms(p) for p in chosen_passages],
+        )
+        for pid, scores in zip(candidates, all_scores, strict=True):
             best = scores.best
             final = (
                 r.dense * dense_norm[pid]

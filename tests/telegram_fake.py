@@ -279,6 +279,12 @@ def utf16_len(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
+def _utf16_slice(text: str, offset: int, length: int) -> str:
+    """``text[offset:offset+length]`` with offset and length in UTF-16 code units."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    return units[2 * offset : 2 * (offset + length)].decode("utf-16-le", "surrogatepass")
+
+
 def _byte_offset(text: str, pos: int) -> int:
     # Telegram reports parse errors at byte offsets of the UTF-8 text it received.
     return len(text[:pos].encode("utf-8", "surrogatepass"))
@@ -1320,6 +1326,7 @@ class FakeTelegram:
         self._messages: dict[int, dict[int, JSONDict]] = {}
         self._next_message_id: dict[int, int] = {}
         self._deleted: set[tuple[int, int]] = set()
+        self._bot_sent: list[tuple[int, int]] = []
         self._blocked_users: set[int] = set()
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._bot_texts: dict[tuple[str, str], str] = {}
@@ -1481,13 +1488,11 @@ class FakeTelegram:
     def sent_messages(self, chat_id: int | None = None) -> list[JSONDict]:
         """Messages the bot sent (current state: edits applied, deleted ones left out)."""
         result: list[JSONDict] = []
-        for cid, messages in self._messages.items():
-            if chat_id is not None and cid != chat_id:
-                continue
-            for message in messages.values():
-                if message.get("from", {}).get("id") == self.bot_id:
-                    result.append(copy.deepcopy(message))
-        return sorted(result, key=lambda m: (m["date"], m["message_id"]))
+        for cid, message_id in self._bot_sent:  # in sending order, across chats
+            message = self._messages.get(cid, {}).get(message_id)
+            if message is not None and (chat_id is None or cid == chat_id):
+                result.append(copy.deepcopy(message))
+        return result
 
     def last_sent(self, chat_id: int | None = None) -> JSONDict:
         """The most recent message the bot sent (to ``chat_id``); AssertionError if none."""
@@ -1770,7 +1775,7 @@ class FakeTelegram:
             return True
         text = message.get("text") or message.get("caption") or ""
         for entity in message.get("entities", []) + message.get("caption_entities", []):
-            part = text[entity["offset"] : entity["offset"] + entity["length"]]  # ASCII parts
+            part = _utf16_slice(text, entity["offset"], entity["length"])
             if entity["type"] == "bot_command" and entity["offset"] == 0:
                 target = part.partition("@")[2]
                 if not target or target.lower() == self.bot_username.lower():
@@ -2465,7 +2470,9 @@ class FakeTelegram:
         message.update(content)
         if markup is not None:
             message["reply_markup"] = copy.deepcopy(markup)
-        return copy.deepcopy(self._store_message(chat["id"], message))
+        stored = self._store_message(chat["id"], message)
+        self._bot_sent.append((chat["id"], stored["message_id"]))
+        return copy.deepcopy(stored)
 
     def _find_bot_message(
         self, params: JSONDict, *, action: str

@@ -659,7 +659,7 @@ async def test_privacy_mode_filters_group_chatter() -> None:
         fake.send_message("just chatting", chat_type="group")
         fake.send_message("/ask@other_bot", chat_type="group")
         command = fake.send_message(f"/ask@{BOT_USERNAME} x", chat_type="group")
-        mention = fake.send_message(f"hey @{BOT_USERNAME}", chat_type="group")
+        mention = fake.send_message(f"😀 hey @{BOT_USERNAME}", chat_type="group")
         assert [u["update_id"] for u in fake.pending_updates] == [
             command["update_id"],
             mention["update_id"],

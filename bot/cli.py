@@ -1,0 +1,312 @@
+"""The ``citebot`` command line. Its help text is its documentation.
+
+Commands that need no model (``sources``, ``remove``, ``history``) never import torch.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from bot.settings import Settings
+from corpus.errors import CorpusError, DocumentError
+from corpus.loaders import SUPPORTED_SUFFIXES, Document, load_path
+from corpus.models import Answer
+from retrieval.errors import RetrievalError
+
+# Everything the command line reports as one line instead of a traceback.
+_EXPECTED = (CorpusError, RetrievalError, OSError)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(f"citebot: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _services(ctx: click.Context) -> Any:
+    from bot.services import Services
+
+    obj = ctx.ensure_object(dict)
+    if "services" not in obj:
+        try:
+            obj["services"] = Services(settings=obj["settings"])
+        except _EXPECTED as exc:
+            _fail(str(exc))
+        ctx.call_on_close(obj["services"].close)
+    return obj["services"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="citebot")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """citebot answers questions by quoting cited passages from a curated corpus.
+
+    Settings come from the environment (see the README): CITEBOT_DATA_DIR (default ./data)
+    holds the SQLite database and the indexes; CITEBOT_MODEL names the embedding model.
+    """
+    try:
+        ctx.ensure_object(dict)["settings"] = Settings()
+    except ValueError as exc:
+        _fail(f"invalid settings: {exc}", 2)
+
+
+def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.suffix.lower() in SUPPORTED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            if not found:
+                _fail(f"{path}: no documents found ({', '.join(SUPPORTED_SUFFIXES)})")
+            yield from found
+        else:
+            yield path
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.option("--title", help="Title, for files without metadata (.txt, some PDFs).")
+@click.option("--published", help="Publication date: 2025-09-24 or 2025-09.")
+@click.option("--url", help="Where the document is published; also its identity.")
+@click.option("--publisher", help="Who published it.")
+@click.option("--language", help="ISO 639-1 code (en, ru, be); detected when absent.")
+@click.option("--cites", multiple=True, help="A source the document relies on (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per document.")
+@click.pass_context
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    **metadata: Any,
+) -> None:
+    """Add or replace documents (files or folders) in the corpus.
+
+    Markdown files carry YAML front matter (title, published, url, publisher, language, cites);
+    flags fill in or override metadata for every file. A document with the same URL (else the
+    same file name) as one already in the corpus replaces it; unchanged documents are skipped.
+    If any file is invalid, nothing is written.
+    """
+    overrides = {k: (list(v) if k == "cites" else v) for k, v in metadata.items() if v}
+    documents: list[Document] = []
+    errors: list[str] = []
+    for path in _files(paths):
+        try:
+            documents.append(load_path(path, overrides))
+        except DocumentError as exc:
+            errors.append(f"{path}: {exc.problem}")
+    if errors:
+        for line in errors:
+            click.echo(f"citebot: error: {line}", err=True)
+        _fail(f"nothing was ingested ({len(errors)} invalid file(s))")
+    services = _services(ctx)
+    try:
+        with _Progress(enabled=not as_json) as progress:
+            results = services.indexer.ingest(documents, progress=progress)
+    except _EXPECTED as exc:
+        _fail(str(exc))
+    for result in results:
+        if as_json:
+            click.echo(
+                json.dumps(
+                    {
+                        "status": result.status.value,
+                        "id": result.source.id,
+                        "title": result.source.title,
+                        "passages": result.source.passage_count,
+                        "embedded": result.embedded,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            click.echo(
+                f"{result.status.value:9} {result.source.id}  {result.source.title} "
+                f"({result.source.passage_count} passages, {result.embedded} texts embedded)"
+            )
+
+
+class _Progress:
+    """A rich progress bar for long embedding runs; silent for short ones."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled or total < 200:
+            return
+        if self._bar is None:
+            from rich.progress import Progress
+
+            self._bar = Progress(transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("Embedding", total=total)
+        self._bar.update(self._task, completed=done)
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@click.pass_context
+def sources(ctx: click.Context, as_json: bool) -> None:
+    """List the documents of the corpus, newest first."""
+    for source in _services(ctx).store.sources():
+        if as_json:
+            click.echo(json.dumps(source.model_dump(mode="json"), ensure_ascii=False))
+        else:
+            click.echo(
+                f"{source.id}  {source.published:10}  {source.title}"
+                f"  [{source.passage_count} passages]"
+            )
+
+
+@cli.command()
+@click.argument("source_id")
+@click.pass_context
+def remove(ctx: click.Context, source_id: str) -> None:
+    """Remove a source (by the id `citebot sources` shows) and its passages everywhere."""
+    try:
+        source = _services(ctx).indexer.remove(source_id)
+    except _EXPECTED as exc:
+        _fail(str(exc))
+    click.echo(f"removed   {source.id}  {source.title}")
+
+
+@cli.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Rebuild the indexes from the database, embedding whatever the configured model lacks.
+
+    Run this after changing CITEBOT_MODEL: an index built with another model is refused.
+    """
+    services = _services(ctx)
+    try:
+        with _Progress(enabled=True) as progress:
+            manifest = services.indexer.reindex(progress=progress)
+    except _EXPECTED as exc:
+        _fail(str(exc))
+    click.echo(
+        f"indexed {manifest.passages} passages, {manifest.sentences} sentences "
+        f"with {manifest.model} (corpus version {manifest.corpus_version})"
+    )
+
+
+@cli.command()
+@click.argument("question")
+@click.option("-k", "k", default=3, show_default=True, type=click.IntRange(1, 50),
+              help="How many passages at most.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON. With QUESTION '-', read one question per line from standard "
+                   "input and print one JSON object per line.")
+@click.pass_context
+def ask(ctx: click.Context, question: str, k: int, as_json: bool) -> None:
+    """Answer QUESTION with the passages that answer it, each with its source.
+
+    The JSON of an answer is {"question", "answered", "hits": [{"passage", "highlight",
+    "score", "source": {"id", "title", "url", "publisher", "published"}}]}, hits best first;
+    "answered" is false and "hits" empty when no passage is reliable enough.
+    """
+    services = _services(ctx)
+    questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else iter([question])
+    try:
+        library = services.library
+        for text in questions:
+            if question == "-" and not text.strip():
+                continue
+            try:
+                answer = library.search(text, k=k)
+            except RetrievalError as exc:
+                if question != "-":
+                    raise
+                click.echo(json.dumps({"question": text, "error": str(exc)}, ensure_ascii=False))
+                continue
+            if as_json:
+                click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+                sys.stdout.flush()
+            else:
+                _print_answer(answer)
+    except _EXPECTED as exc:
+        _fail(str(exc))
+
+
+@cli.command()
+@click.option("-k", "k", default=3, show_default=True, type=click.IntRange(1, 10))
+@click.pass_context
+def chat(ctx: click.Context, k: int) -> None:
+    """Ask questions at an interactive prompt (the same answers the bot gives)."""
+    services = _services(ctx)
+    try:
+        library = services.library
+    except _EXPECTED as exc:
+        _fail(str(exc))
+    count = services.store.passage_count()
+    click.echo(f"citebot: {count} passages. Ask a question; an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            text = input("? ")
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if not text.strip():
+            return
+        try:
+            _print_answer(library.search(text, k=k))
+        except RetrievalError as exc:
+            click.echo(f"  {exc}")
+
+
+def _print_answer(answer: Answer) -> None:
+    if not answer.answered:
+        click.echo(
+            "No reliable passage in the corpus answers this. Try rephrasing, or see "
+            "`citebot sources` for what the corpus covers."
+        )
+        return
+    for number, hit in enumerate(answer.hits, start=1):
+        source = hit.source
+        click.secho(f"{number}. {hit.highlight_text}", bold=True)
+        click.echo()
+        click.echo(_indent(hit.passage.text))
+        click.echo()
+        click.echo(f"   — {source.citation()}")
+        if hit.passage.page:
+            click.echo(f"     page {hit.passage.page}")
+        if source.cites:
+            click.echo(f"     relies on: {', '.join(source.cites)}")
+        click.echo()
+
+
+def _indent(text: str, width: int = 96) -> str:
+    import textwrap
+
+    return "\n".join(
+        textwrap.fill(line, width=width, initial_indent="   ", subsequent_indent="   ")
+        for line in text.splitlines()
+        if line.strip()
+    )
+
+
+def main() -> None:
+    """Entry point of the ``citebot`` console script."""
+    cli(prog_name="citebot")
+
+
+if __name__ == "__main__":
+    main()

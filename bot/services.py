@@ -1,0 +1,51 @@
+"""The services both faces share: the store, the model, the indexer and the live library.
+
+The model is loaded only when something needs it, so commands like ``citebot sources`` start fast
+and never import torch.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from bot.settings import Settings
+from corpus.store import Store
+from retrieval.encoders import Encoder, load_encoder
+from retrieval.indexer import Indexer
+from retrieval.service import Library
+
+
+class Services:
+    """One data directory's store, encoder, indexer and library, created on first use."""
+
+    def __init__(self, *, settings: Settings) -> None:
+        self.settings = settings
+        self.config = settings.retrieval()
+        self.store = Store(data_dir=self.config.data_dir)
+        self._lock = threading.Lock()
+        self._encoder: Encoder | None = None
+        self._library: Library | None = None
+        self.indexer = Indexer(config=self.config, store=self.store, encoder=lambda: self.encoder)
+
+    @property
+    def encoder(self) -> Encoder:
+        """The dense encoder (loads the model the first time)."""
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = load_encoder(self.config)
+            return self._encoder
+
+    @property
+    def library(self) -> Library:
+        """The live library, after making sure the published index is current."""
+        if self._library is None:
+            if not self.indexer.is_current():
+                self.indexer.ensure_current()
+            library = Library(config=self.config, store=self.store, encoder=self.encoder)
+            library.refresh()
+            self._library = library
+        return self._library
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.store.close()

@@ -1,0 +1,63 @@
+"""Settings from the environment (and an optional ``.env`` file), validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from retrieval.config import BUNDLED_MODEL, RetrievalConfig
+
+_TOKEN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{20,}$")
+
+
+class Settings(BaseSettings):
+    """Every setting citebot reads; the README's Configuration section lists them."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    telegram_bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field(default="https://api.telegram.org/bot", alias="TELEGRAM_API_URL")
+    telegram_file_url: str = Field(
+        default="https://api.telegram.org/file/bot", alias="TELEGRAM_FILE_URL"
+    )
+    data_dir: Path = Field(default=Path("data"), alias="CITEBOT_DATA_DIR")
+    model: str = Field(default=BUNDLED_MODEL, alias="CITEBOT_MODEL")
+    torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
+    min_confidence: float = Field(default=0.35, alias="CITEBOT_MIN_CONFIDENCE")
+    log_level: str = Field(default="INFO", alias="CITEBOT_LOG_LEVEL")
+    moderators: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset(), alias="CITEBOT_MODERATORS"
+    )
+    owner: int | None = Field(default=None, alias="CITEBOT_OWNER")
+
+    @field_validator("moderators", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in re.split(r"[,\s]+", value) if part)
+        return value
+
+    def token(self) -> str:
+        """The bot token, or ``ValueError`` with a one-line reason."""
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+        token = self.telegram_bot_token.get_secret_value().strip()
+        if not _TOKEN.match(token):
+            raise ValueError(
+                "TELEGRAM_BOT_TOKEN is malformed: expected digits, a colon and the secret, "
+                "as @BotFather gives it"
+            )
+        return token
+
+    def retrieval(self) -> RetrievalConfig:
+        """The retrieval pipeline's share of the settings."""
+        return RetrievalConfig(
+            data_dir=self.data_dir,
+            model=self.model,
+            torch_threads=self.torch_threads,
+            min_confidence=self.min_confidence,
+        )
