@@ -50,10 +50,12 @@ def cli(ctx: click.Context) -> None:
     Settings come from the environment (see the README): CITEBOT_DATA_DIR (default ./data)
     holds the SQLite database and the indexes; CITEBOT_MODEL names the embedding model.
     """
-    try:
-        ctx.ensure_object(dict)["settings"] = Settings()
-    except ValueError as exc:
-        _fail(f"invalid settings: {exc}", 2)
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        try:
+            obj["settings"] = Settings()
+        except ValueError as exc:
+            _fail(f"invalid settings: {exc}", 2)
 
 
 def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
@@ -210,11 +212,21 @@ def reindex(ctx: click.Context) -> None:
 
 @cli.command()
 @click.argument("question")
-@click.option("-k", "k", default=3, show_default=True, type=click.IntRange(1, 50),
-              help="How many passages at most.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print JSON. With QUESTION '-', read one question per line from standard "
-                   "input and print one JSON object per line.")
+@click.option(
+    "-k",
+    "k",
+    default=3,
+    show_default=True,
+    type=click.IntRange(1, 50),
+    help="How many passages at most.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON. With QUESTION '-', read one question per line from standard "
+    "input and print one JSON object per line.",
+)
 @click.pass_context
 def ask(ctx: click.Context, question: str, k: int, as_json: bool) -> None:
     """Answer QUESTION with the passages that answer it, each with its source.

@@ -18,12 +18,13 @@ from retrieval.service import Library
 class Services:
     """One data directory's store, encoder, indexer and library, created on first use."""
 
-    def __init__(self, *, settings: Settings) -> None:
+    def __init__(self, *, settings: Settings, encoder: Encoder | None = None) -> None:
         self.settings = settings
         self.config = settings.retrieval()
         self.store = Store(data_dir=self.config.data_dir)
         self._lock = threading.Lock()
-        self._encoder: Encoder | None = None
+        # Tests pass the session's encoder here instead of loading the model again.
+        self._encoder: Encoder | None = encoder
         self._library: Library | None = None
         self.indexer = Indexer(config=self.config, store=self.store, encoder=lambda: self.encoder)
 

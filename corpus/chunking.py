@@ -38,14 +38,6 @@ class ChunkingOptions:
     max_chars: int = 1200
 
 
-def split_sentences(text: str, language: str, *, offset: int = 0) -> list[Span]:
-    """Sentence spans of ``text`` (absolute when ``offset`` is the text's position in a document)."""
-    spans: list[Span] = []
-    for paragraph in _paragraphs(text):
-        spans.extend(_sentences(text, paragraph, language))
-    return [Span(start=s.start + offset, end=s.end + offset) for s in spans]
-
-
 def chunk_text(
     text: str,
     language: str,

@@ -1,4 +1,4 @@
-"""Language detection for documents and questions (lingua, restricted to the languages we expect)."""
+"""Language detection for documents and questions (lingua, limited to the languages we expect)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import threading
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 #: Languages the detector chooses among. A small set keeps it fast and accurate on short questions;
-#: anything else is reported as the closest of these, which only affects stemming and fusion weights.
+#: anything else is reported as the closest of these (it only affects stemming and fusion).
 SUPPORTED = (
     Language.ENGLISH,
     Language.RUSSIAN,

@@ -74,7 +74,8 @@ def load_bytes(data: bytes, name: str, overrides: Mapping[str, Any] | None = Non
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
             name,
-            f"unsupported file type {suffix or '(none)'}; use one of {', '.join(SUPPORTED_SUFFIXES)}",
+            f"unsupported file type {suffix or '(none)'}; "
+            f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
         )
     if len(data) > MAX_FILE_BYTES:
         raise DocumentError(name, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
@@ -135,7 +136,11 @@ def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
     doc = trafilatura.bare_extraction(
-        markup, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+        markup,
+        with_metadata=True,
+        include_comments=False,
+        include_tables=False,
+        favor_precision=True,
     )
     if doc is None or not (doc.text or "").strip():
         raise DocumentError(name, "no article text could be extracted from the HTML")

@@ -61,7 +61,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
             vector BLOB NOT NULL,
             PRIMARY KEY (model, content_hash)
         ) WITHOUT ROWID;
-        """
+        """,
     )
 
 

@@ -11,7 +11,7 @@ _PUBLISHED = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 
 def parse_published(value: object) -> str:
-    """Normalise a publication date to ``YYYY-MM-DD`` or ``YYYY-MM``; raise ``ValueError`` if invalid."""
+    """Normalise a publication date to ``YYYY-MM-DD`` or ``YYYY-MM``; ``ValueError`` if invalid."""
     if isinstance(value, date):
         return value.isoformat()[:10]
     text = str(value).strip()
@@ -19,8 +19,11 @@ def parse_published(value: object) -> str:
     if not match:
         raise ValueError(f"published must be a date like 2025-09-24 or 2025-09, got {text!r}")
     year, month, day = (int(g) if g else None for g in match.groups())
-    # date() validates month and day ranges, including leap years.
-    date(year, month, day or 1)  # type: ignore[arg-type]
+    try:
+        # date() validates month and day ranges, including leap years.
+        date(year, month, day or 1)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ValueError(f"published must be a real date, got {text!r} ({exc})") from exc
     return text
 
 
@@ -32,7 +35,9 @@ class Source(_Frozen):
     """A document of the corpus and everything needed to cite it."""
 
     id: str
-    identity: str = Field(description="URL, else file name: re-ingesting the same identity replaces.")
+    identity: str = Field(
+        description="URL, else file name: re-ingesting the same identity replaces."
+    )
     title: str
     published: str
     url: str | None = None

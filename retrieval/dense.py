@@ -1,4 +1,4 @@
-"""Dense vectors: a FAISS index of passage ids, and the sentence vectors used to rerank and highlight.
+"""Dense vectors: a FAISS index of passage ids, and sentence vectors to rerank and highlight.
 
 FAISS holds ids and vectors only; text and citations live in SQLite.
 """

@@ -1,4 +1,4 @@
-"""Text -> normalised vectors. The ``Encoder`` protocol and its sentence-transformers implementation."""
+"""Text -> normalised vectors: the ``Encoder`` protocol and a sentence-transformers encoder."""
 
 from __future__ import annotations
 
@@ -54,8 +54,16 @@ class SentenceTransformerEncoder:
             location = str(bundled_model_path())
         else:
             location = model
+        # Model loading must not print progress bars into the CLI's output.
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         import torch
+        import transformers
         from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
 
         if torch_threads > 0:
             # One thread per query: with two cores and another busy process, torch's default

@@ -146,9 +146,7 @@ class SentenceScorer:
             texts = passage.sentence_texts()
             n = len(group)
             cosine = (
-                matrix @ self.query_vector
-                if len(matrix) == n
-                else np.zeros(n, dtype=np.float32)
+                matrix @ self.query_vector if len(matrix) == n else np.zeros(n, dtype=np.float32)
             )
             cov = coverage[cursor : cursor + n]
             cursor += n

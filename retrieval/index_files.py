@@ -75,7 +75,9 @@ class IndexFiles:
         except FileNotFoundError as exc:
             raise IndexMissing("no index has been built yet; run `citebot ingest`") from exc
         except ValueError as exc:
-            raise IndexMissing(f"the index manifest is unreadable ({exc}); run `citebot reindex`") from exc
+            raise IndexMissing(
+                f"the index manifest is unreadable ({exc}); run `citebot reindex`"
+            ) from exc
         return folder, manifest
 
     def current_name(self) -> str | None:

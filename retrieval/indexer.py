@@ -177,8 +177,7 @@ class Indexer:
         )
         dense = DenseIndex.build(ids, passage_matrix, dimension=dimension)
         sentence_rows = [
-            (p.id, np.stack([vectors[text_hash(s)] for s in p.sentence_texts()]))
-            for p in passages
+            (p.id, np.stack([vectors[text_hash(s)] for s in p.sentence_texts()])) for p in passages
         ]
         sentences = SentenceVectors.build(sentence_rows, dimension=dimension)
         lexical = LexicalIndex.build([(p.id, p.text, p.language) for p in passages])

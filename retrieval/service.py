@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus.models import Answer, Hit, Passage
@@ -18,7 +18,7 @@ from corpus.store import Store
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
-from retrieval.errors import QuestionRejected
+from retrieval.errors import IndexMissing, QuestionRejected
 from retrieval.fusion import blend, minmax, top
 from retrieval.highlight import (
     SentenceScorer,
@@ -30,7 +30,6 @@ from retrieval.highlight import (
 from retrieval.index_files import IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
 from retrieval.question import analyse
-
 
 _TERMS_CACHE = 20_000
 
@@ -47,7 +46,7 @@ class Ranking:
     #: Stage 2: passage-level evidence added to the best sentence's score.
     dense: float = 0.25
     lexical: float = 0.25
-    sentences: SentenceWeights = SentenceWeights()
+    sentences: SentenceWeights = field(default_factory=SentenceWeights)
 
 
 def clean_question(text: str, *, limit: int) -> str:
@@ -118,15 +117,23 @@ class Retriever:
         store: Store,
         encoder: Encoder,
     ) -> Retriever:
-        """Load the build in ``folder``."""
+        """Load the build in ``folder``; a damaged build is ``IndexMissing``."""
+        try:
+            dense = DenseIndex.load(folder)
+            sentences = SentenceVectors.load(folder)
+            lexical = LexicalIndex.load(folder)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise IndexMissing(
+                f"the index in {folder} is damaged ({exc}); run `citebot reindex`"
+            ) from exc
         return cls(
             config=config,
             store=store,
             encoder=encoder,
             manifest=manifest,
-            dense=DenseIndex.load(folder),
-            sentences=SentenceVectors.load(folder),
-            lexical=LexicalIndex.load(folder),
+            dense=dense,
+            sentences=sentences,
+            lexical=lexical,
         )
 
     def search(self, question: str, *, k: int = 3) -> Answer:
@@ -172,7 +179,9 @@ class Retriever:
             ranked.append((final, scores.confidence(r.sentences), pid, best))
         ranked.sort(key=lambda row: (-row[0], row[2]))
         chosen = [row for row in ranked if row[1] >= self.config.min_confidence][:k]
-        sources = self.store.sources_by_id(list({passages[pid].source_id for _, _, pid, _ in chosen}))
+        sources = self.store.sources_by_id(
+            list({passages[pid].source_id for _, _, pid, _ in chosen})
+        )
         hits = tuple(
             Hit(
                 passage=passages[pid],

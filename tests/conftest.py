@@ -1,0 +1,64 @@
+"""Session-wide fixtures: the real model is loaded once; every test gets its own data directory."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.services import Services
+from bot.settings import Settings
+from corpus.loaders import load_path
+from retrieval.encoders import Encoder, SentenceTransformerEncoder
+from tests.documents import SEED
+from tests.telegram_fake import fake_telegram  # noqa: F401  (a fixture)
+
+# Tests never read a developer's .env or the environment's data directory.
+for _name in list(os.environ):
+    if _name.startswith(("CITEBOT_", "TELEGRAM_")):
+        del os.environ[_name]
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    """The bundled MiniLM, loaded once per test session."""
+    return SentenceTransformerEncoder()
+
+
+@pytest.fixture
+def make_services(
+    tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
+) -> Iterator[Callable[..., Services]]:
+    """Build ``Services`` over a fresh data directory (settings overridable by keyword)."""
+    made: list[Services] = []
+
+    def make(data_dir: Path | None = None, **settings: object) -> Services:
+        folder = data_dir or tmp_path_factory.mktemp("data")
+        values = {"CITEBOT_DATA_DIR": str(folder), **settings}
+        services = Services(settings=Settings(_env_file=None, **values), encoder=encoder)
+        made.append(services)
+        return services
+
+    yield make
+    for services in made:
+        services.close()
+
+
+@pytest.fixture(scope="session")
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
+    """A data directory holding the bundled corpus (read-only for tests that use it)."""
+    folder = tmp_path_factory.mktemp("seeded")
+    services = Services(
+        settings=Settings(_env_file=None, CITEBOT_DATA_DIR=str(folder)), encoder=encoder
+    )
+    services.indexer.ingest([load_path(SEED)])
+    services.close()
+    return folder
+
+
+@pytest.fixture
+def seeded(make_services: Callable[..., Services], seeded_dir: Path) -> Services:
+    """Services over the bundled corpus."""
+    return make_services(seeded_dir)

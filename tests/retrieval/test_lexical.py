@@ -1,0 +1,30 @@
+"""BM25 tokens: figures and names findable exactly, stemming per language."""
+
+from __future__ import annotations
+
+from retrieval.lexical import LexicalIndex, tokenize
+
+
+def test_figures_are_one_token_however_they_are_written() -> None:
+    for text in ("1,200 prisoners", "1 200 prisoners", "1\u00a0200 prisoners", "1200 prisoners"):
+        assert tokenize(text, "en")[0] == "1200", text
+    assert "3.5" in tokenize("inflation of 3,5 percent", "ru")
+
+
+def test_words_are_stemmed_per_language() -> None:
+    assert tokenize("prisoners remain", "en") == ["prison", "remain"]
+    assert tokenize("политзаключённых осталось", "ru")[0].startswith("политзаключ")
+
+
+def test_exact_names_and_figures_are_found() -> None:
+    index = LexicalIndex.build(
+        [
+            (1, "Nobel laureate Ales Bialiatski remains in prison.", "en"),
+            (2, "The government holds approximately 1,200 political prisoners.", "en"),
+            (3, "Hundreds of prisoners were released.", "en"),
+        ]
+    )
+    assert index.search(tokenize("Bialiatski", "en"), 3)[0][0] == 1
+    assert index.search(tokenize("1200 political prisoners", "en"), 3)[0][0] == 2
+    assert index.search(tokenize("unknownword", "en"), 3) == []
+    assert index.idf("bialiatski") > index.idf("prison")

@@ -1,0 +1,90 @@
+"""Asking the bundled corpus: the answer, its highlight, its citation, or an honest 'not found'."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from bot.services import Services
+from retrieval.errors import QuestionRejected
+from tests.documents import CANONICAL
+
+
+def test_canonical_question_is_answered_with_the_figure_and_its_source(seeded: Services) -> None:
+    answer = seeded.library.search(CANONICAL)
+    assert answer.answered
+    best = answer.hits[0]
+    assert "1,200" in best.passage.text
+    assert "1,200 political prisoners" in best.highlight_text
+    assert best.source.published == "2025-09"
+    assert best.source.title.startswith("Belarus opposition leader")
+    assert "The Associated Press" in best.source.cites
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many political prisoners are still held in Belarus?", "1,200"),
+        ("how many prisoners were released over the past year?", "more than 300"),
+        ("Who is Ales Bialiatski?", "Bialiatski"),
+        ("1200 political prisoners", "1,200"),
+        ("What did Trump do with sanctions on Belarus?", "easing sanctions"),
+        ("When did Tsikhanouskaya flee Belarus?", "2020"),
+    ],
+)
+def test_other_questions_find_the_answering_sentence(
+    seeded: Services, question: str, expected: str
+) -> None:
+    answer = seeded.library.search(question)
+    assert answer.answered
+    assert expected in answer.hits[0].highlight_text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How do I bake sourdough bread?",
+        "Who won the football world cup in 2018?",
+        "what is the capital of Australia",
+        "Как приготовить борщ?",
+    ],
+)
+def test_off_topic_questions_are_not_answered(seeded: Services, question: str) -> None:
+    answer = seeded.library.search(question)
+    assert not answer.answered
+    assert answer.hits == ()
+
+
+def test_answer_json_has_the_documented_shape(seeded: Services) -> None:
+    data = json.loads(json.dumps(seeded.library.search(CANONICAL, k=2).to_json()))
+    assert set(data) == {"question", "answered", "hits"}
+    assert data["question"] == CANONICAL and data["answered"] is True
+    assert 1 <= len(data["hits"]) <= 2
+    hit = data["hits"][0]
+    assert set(hit) == {"passage", "highlight", "score", "source"}
+    assert hit["highlight"] in hit["passage"]
+    assert isinstance(hit["score"], float)
+    assert set(hit["source"]) == {"id", "title", "url", "publisher", "published"}
+    assert hit["source"]["url"] is None and hit["source"]["published"] == "2025-09"
+    scores = [h["score"] for h in data["hits"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_empty_question_is_rejected_and_huge_ones_are_cut(seeded: Services) -> None:
+    with pytest.raises(QuestionRejected):
+        seeded.library.search("   \n ")
+    huge = CANONICAL + " <b>&amp;</b> " + "x" * 5000
+    answer = seeded.library.search(huge)
+    assert len(answer.question) <= seeded.config.max_question_chars
+
+
+def test_asearch_runs_off_the_event_loop(seeded: Services) -> None:
+    async def ask_twice() -> list[bool]:
+        answers = await asyncio.gather(
+            seeded.library.asearch(CANONICAL), seeded.library.asearch("Who is Ales Bialiatski?")
+        )
+        return [a.answered for a in answers]
+
+    assert asyncio.run(ask_twice()) == [True, True]
