@@ -284,6 +284,50 @@ def chat(ctx: click.Context, k: int) -> None:
             click.echo(f"  {exc}")
 
 
+@cli.command()
+@click.option(
+    "--webhook",
+    is_flag=True,
+    help="Receive updates by webhook instead of long polling: needs CITEBOT_WEBHOOK_URL (the "
+    "public HTTPS address Telegram posts to); listens on CITEBOT_WEBHOOK_LISTEN:"
+    "CITEBOT_WEBHOOK_PORT and checks CITEBOT_WEBHOOK_SECRET on every request.",
+)
+@click.pass_context
+def run(ctx: click.Context, webhook: bool) -> None:
+    """Run the Telegram bot (TELEGRAM_BOT_TOKEN; TELEGRAM_API_URL and TELEGRAM_FILE_URL point
+    it at a self-hosted Bot API server)."""
+    import secrets
+    from urllib.parse import urlsplit
+
+    from bot.app import build_application, configure_logging
+
+    settings: Settings = ctx.obj["settings"]
+    try:
+        settings.token()
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if webhook and not settings.webhook_url:
+        _fail("--webhook needs CITEBOT_WEBHOOK_URL, the public URL Telegram posts updates to", 2)
+    configure_logging(settings.log_level)
+    application = build_application(settings)
+    if webhook:
+        assert settings.webhook_url is not None
+        secret = (
+            settings.webhook_secret.get_secret_value()
+            if settings.webhook_secret
+            else secrets.token_urlsafe(32)
+        )
+        application.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=secret,
+        )
+    else:
+        application.run_polling()
+
+
 def _print_answer(answer: Answer) -> None:
     if not answer.answered:
         click.echo(

@@ -47,6 +47,15 @@ class Services:
             self._library = library
         return self._library
 
+    def refresh(self) -> bool:
+        """Publish an index if the corpus changed without one; swap in the newest build.
+
+        Returns whether a new build was swapped in.
+        """
+        if not self.indexer.is_current():
+            self.indexer.ensure_current()
+        return self.library.refresh()
+
     def close(self) -> None:
         """Release the database connections."""
         self.store.close()

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         default=frozenset(), alias="CITEBOT_MODERATORS"
     )
     owner: int | None = Field(default=None, alias="CITEBOT_OWNER")
+    concurrent_updates: int = Field(default=32, ge=1, alias="CITEBOT_CONCURRENT_UPDATES")
+    send_retries: int = Field(default=3, ge=0, alias="CITEBOT_SEND_RETRIES")
+    webhook_url: str | None = Field(default=None, alias="CITEBOT_WEBHOOK_URL")
+    webhook_listen: str = Field(default="0.0.0.0", alias="CITEBOT_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, ge=1, le=65535, alias="CITEBOT_WEBHOOK_PORT")
+    webhook_secret: SecretStr | None = Field(default=None, alias="CITEBOT_WEBHOOK_SECRET")
 
     @field_validator("moderators", mode="before")
     @classmethod

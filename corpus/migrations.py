@@ -65,6 +65,29 @@ def m001_initial(db: sqlite3.Connection) -> None:
     )
 
 
+def m002_feedback_and_daily_counts(db: sqlite3.Connection) -> None:
+    """Anonymous feedback votes and per-day question counts (no user, no text)."""
+    _script(
+        db,
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            passage_id INTEGER NOT NULL,
+            source_id TEXT NOT NULL,
+            vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX feedback_source ON feedback(source_id);
+
+        CREATE TABLE daily_questions (
+            day TEXT PRIMARY KEY,
+            asked INTEGER NOT NULL DEFAULT 0,
+            answered INTEGER NOT NULL DEFAULT 0
+        );
+        """,
+    )
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Run statements one by one: ``executescript`` would commit the migration's transaction."""
     statement = ""
@@ -79,7 +102,10 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (m001_initial,)
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    m001_initial,
+    m002_feedback_and_daily_counts,
+)
 
 
 def migrate(db: sqlite3.Connection) -> int:

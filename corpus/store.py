@@ -7,14 +7,16 @@ work while a writer commits).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple, ParamSpec, TypeVar
 
 from corpus.chunking import Chunk
 from corpus.errors import SourceNotFound, StoreError
@@ -23,6 +25,17 @@ from corpus.migrations import migrate
 from corpus.models import Passage, Source, Span
 
 DB_NAME = "citebot.sqlite3"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class CorpusStats(NamedTuple):
+    """The size of the corpus and when it last changed."""
+
+    sources: int
+    passages: int
+    updated_at: str | None
+
 
 _SOURCE_COLUMNS = (
     "s.id, s.identity, s.title, s.published, s.url, s.publisher, s.language, s.cites, "
@@ -41,6 +54,21 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
+def _tracked(method: Callable[P, R]) -> Callable[P, R]:
+    """Count a store method as an operation in flight while it runs."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        store = args[0]
+        store._enter()  # type: ignore[attr-defined]
+        try:
+            return method(*args, **kwargs)
+        finally:
+            store._leave()  # type: ignore[attr-defined]
+
+    return wrapper
+
+
 class Store:
     """The corpus database in one data directory."""
 
@@ -54,6 +82,10 @@ class Store:
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        # Operations in flight, so close() never pulls a connection from under another thread.
+        self._idle = threading.Condition(self._lock)
+        self._active = 0
+        self._closed = False
         migrate(self._db())
 
     # -- connections -------------------------------------------------------------------------
@@ -75,33 +107,52 @@ class Store:
                 self._connections.append(db)
         return db
 
-    def close(self) -> None:
-        """Close every connection this store opened."""
-        with self._lock:
+    def close(self, *, timeout: float = 30.0) -> None:
+        """Close every connection, after the operations in flight (in any thread) finish."""
+        with self._idle:
+            self._closed = True
+            self._idle.wait_for(lambda: self._active == 0, timeout=timeout)
             for db in self._connections:
                 db.close()
             self._connections.clear()
         self._local = threading.local()
 
+    def _enter(self) -> None:
+        with self._idle:
+            if self._closed:
+                raise StoreError("the store is closed")
+            self._active += 1
+
+    def _leave(self) -> None:
+        with self._idle:
+            self._active -= 1
+            self._idle.notify_all()
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; committed (durably, synchronous=FULL) or rolled back whole."""
-        db = self._db()
-        db.execute("BEGIN IMMEDIATE")
+        self._enter()
         try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+            db = self._db()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            self._leave()
 
     # -- reads -------------------------------------------------------------------------------
 
+    @_tracked
     def corpus_version(self) -> int:
         """A number that grows with every change to the corpus."""
         row = self._db().execute("SELECT value FROM meta WHERE key = 'corpus_version'").fetchone()
         return int(row[0])
 
+    @_tracked
     def sources(self) -> list[Source]:
         """All sources, newest publication first."""
         rows = self._db().execute(
@@ -109,6 +160,7 @@ class Store:
         )
         return [_source(row) for row in rows]
 
+    @_tracked
     def get_source(self, source_id: str) -> Source:
         """The source with this id, or ``SourceNotFound``."""
         row = (
@@ -120,6 +172,7 @@ class Store:
             raise SourceNotFound(source_id)
         return _source(row)
 
+    @_tracked
     def sources_by_id(self, ids: Sequence[str]) -> dict[str, Source]:
         """The sources with these ids (missing ids are left out)."""
         if not ids:
@@ -130,6 +183,7 @@ class Store:
         )
         return {row[0]: _source(row) for row in rows}
 
+    @_tracked
     def passages(self, ids: Sequence[int]) -> dict[int, Passage]:
         """The passages with these ids (ids removed since are left out)."""
         if not ids:
@@ -141,6 +195,7 @@ class Store:
         )
         return {row[0]: _passage(row) for row in rows}
 
+    @_tracked
     def snapshot(self) -> tuple[int, list[Passage]]:
         """The corpus version and all its passages, read in one transaction."""
         db = self._db()
@@ -152,10 +207,12 @@ class Store:
             db.execute("COMMIT")
         return version, [_passage(row) for row in rows]
 
+    @_tracked
     def passage_count(self) -> int:
         """How many passages the corpus holds."""
         return int(self._db().execute("SELECT COUNT(*) FROM passages").fetchone()[0])
 
+    @_tracked
     def source_by_identity(self, identity: str) -> Source | None:
         """The source with this identity (URL, else file name), if any."""
         row = (
@@ -165,6 +222,7 @@ class Store:
         )
         return _source(row) if row else None
 
+    @_tracked
     def cached_vectors(self, model: str, hashes: Sequence[str]) -> dict[str, bytes]:
         """Cached embeddings of these text hashes for ``model``."""
         found: dict[str, bytes] = {}
@@ -181,8 +239,22 @@ class Store:
             found.update(dict(rows.fetchall()))
         return found
 
+    @_tracked
+    def stats(self) -> CorpusStats:
+        """Sources, passages and the time of the last change."""
+        row = (
+            self._db()
+            .execute(
+                "SELECT (SELECT COUNT(*) FROM sources), (SELECT COUNT(*) FROM passages), "
+                "(SELECT MAX(updated_at) FROM sources)"
+            )
+            .fetchone()
+        )
+        return CorpusStats(sources=row[0], passages=row[1], updated_at=row[2])
+
     # -- writes ------------------------------------------------------------------------------
 
+    @_tracked
     def put_vectors(self, model: str, vectors: Mapping[str, bytes]) -> None:
         """Cache embeddings (a cache: storing them changes no corpus version)."""
         if not vectors:
@@ -193,6 +265,7 @@ class Store:
                 [(model, h, v) for h, v in vectors.items()],
             )
 
+    @_tracked
     def replace_sources(
         self, items: Sequence[tuple[Document, Sequence[Chunk]]]
     ) -> list[tuple[Source, bool]]:
@@ -264,6 +337,7 @@ class Store:
             ],
         )
 
+    @_tracked
     def remove_source(self, source_id: str) -> Source:
         """Remove a source and its passages; return what was removed."""
         source = self.get_source(source_id)
@@ -274,6 +348,33 @@ class Store:
             self._bump(db)
         return source
 
+    @_tracked
+    def record_feedback(self, passage_id: int, vote: int) -> bool:
+        """Store an anonymous vote (+1 useful, -1 not) on a passage; False if it is gone."""
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT source_id FROM passages WHERE id = ?", (passage_id,)
+            ).fetchone()
+            if row is None:
+                return False
+            db.execute(
+                "INSERT INTO feedback (passage_id, source_id, vote, created_at) VALUES (?, ?, ?, ?)",
+                (passage_id, row[0], 1 if vote > 0 else -1, now()),
+            )
+        return True
+
+    @_tracked
+    def count_question(self, *, answered: bool) -> None:
+        """Add one question to today's anonymous counts."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO daily_questions (day, asked, answered) VALUES (?, 1, ?) "
+                "ON CONFLICT(day) DO UPDATE SET asked = asked + 1, "
+                "answered = answered + excluded.answered",
+                (now()[:10], 1 if answered else 0),
+            )
+
+    @_tracked
     def touch(self) -> int:
         """Bump the corpus version without changing content (forces indexes to rebuild)."""
         with self.transaction() as db:

@@ -1,0 +1,83 @@
+"""What the running bot holds between updates: services, caches and the flood guard.
+
+Created in ``post_init`` and closed in ``post_shutdown``; handlers reach it through
+``runtime(context)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+
+from cachetools import TTLCache
+from telegram.ext import ContextTypes
+
+from bot.flood import FloodGuard
+from bot.services import Services
+from corpus.models import Answer, Hit
+
+log = logging.getLogger(__name__)
+
+#: How many passages one answer keeps for "More" paging.
+MAX_HITS = 9
+#: How many passages an inline query pages through.
+INLINE_HITS = 30
+#: How often the bot looks for a newer corpus (seconds); a change is live within this.
+WATCH_INTERVAL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    """An answer kept for paging: only its hits and interface language, never who asked."""
+
+    hits: tuple[Hit, ...]
+    language: str
+
+
+@dataclass
+class Runtime:
+    """The bot's long-lived state."""
+
+    services: Services
+    flood: FloodGuard = field(default_factory=FloodGuard)
+    # Kept an hour for "More"; an older button answers "expired, ask again".
+    answers: TTLCache[str, Kept] = field(default_factory=lambda: TTLCache(maxsize=5_000, ttl=3_600))
+    # Inline queries arrive as people type: compute once per text, briefly.
+    inline: TTLCache[str, Answer] = field(default_factory=lambda: TTLCache(maxsize=2_000, ttl=60))
+    _watch: asyncio.Task[None] | None = None
+
+    def keep(self, answer: Answer, language: str) -> str:
+        """Keep an answer's hits for paging; return the short key for callback data."""
+        key = secrets.token_urlsafe(6)
+        self.answers[key] = Kept(hits=answer.hits, language=language)
+        return key
+
+    def start_watching(self) -> None:
+        """Swap in newer index builds as they are published (by us or another process)."""
+        self._watch = asyncio.create_task(self._watch_loop(), name="citebot-index-watch")
+
+    async def _watch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            try:
+                if await asyncio.to_thread(self.services.refresh):
+                    self.inline.clear()
+                    log.info("switched to a new corpus version")
+            except Exception:  # keep watching: the next build may be fine
+                log.exception("could not load the newest index build")
+
+    async def close(self) -> None:
+        """Stop watching and release the database."""
+        if self._watch is not None:
+            self._watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch
+        self.services.close()
+
+
+def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:
+    """The runtime of the application handling this update."""
+    return context.application.bot_data["runtime"]
