@@ -358,7 +358,8 @@ class Store:
             if row is None:
                 return False
             db.execute(
-                "INSERT INTO feedback (passage_id, source_id, vote, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT INTO feedback (passage_id, source_id, vote, created_at) "
+                "VALUES (?, ?, ?, ?)",
                 (passage_id, row[0], 1 if vote > 0 else -1, now()),
             )
         return True
