@@ -276,8 +276,9 @@ def print_machine(info: dict[str, Any]) -> None:
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table, columns padded to their widest cell (numbers right-aligned)."""
     cells = [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in
-              enumerate(headers)]
+    widths = [
+        max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)
+    ]
     numeric = [
         all(isinstance(row[i], int | float) for row in rows) if rows else False
         for i in range(len(headers))

@@ -62,11 +62,11 @@ from bench.common import (
     table,
     write_json,
 )
-from corpus.models import Answer
+from corpus.models import Answer, Passage
 from retrieval.config import RetrievalConfig
 from retrieval.encoders import Encoder, load_encoder
 from retrieval.fusion import blend, rrf, top
-from retrieval.highlight import SentenceScorer, SentenceScores, SentenceWeights
+from retrieval.highlight import SentenceScorer, SentenceScores, SentenceTerms, SentenceWeights
 from retrieval.question import analyse
 from retrieval.service import Library, Ranking, Retriever, clean_question
 
@@ -161,7 +161,12 @@ def recorded_confidences() -> Iterator[list[dict[int, float]]]:
     sink: list[dict[int, float]] = []
 
     class Recording(SentenceScorer):
-        def score(self, passages, vectors, analysed) -> list[SentenceScores]:  # type: ignore[no-untyped-def]
+        def score(
+            self,
+            passages: Sequence[Passage],
+            vectors: Sequence[np.ndarray],
+            analysed: Sequence[Sequence[SentenceTerms]],
+        ) -> list[SentenceScores]:
             scores = super().score(passages, vectors, analysed)
             sink.append(
                 {p.id: s.confidence(self.weights) for p, s in zip(passages, scores, strict=True)}
@@ -261,8 +266,9 @@ class Asked:
 
     def answer_at(self, threshold: float) -> int | None:
         """The top hit the Retriever returns with ``min_confidence=threshold`` (None: refused)."""
-        return next((p for p in self.ranking if self.confidence.get(p, -math.inf) >= threshold),
-                    None)
+        return next(
+            (p for p in self.ranking if self.confidence.get(p, -math.inf) >= threshold), None
+        )
 
 
 def ask_all(library: Library, questions: Sequence[str]) -> list[Asked]:
@@ -356,8 +362,13 @@ def recommend(rows: Sequence[dict[str, float]]) -> dict[str, float] | None:
 
 
 def verify(
-    corpus: Corpus, encoder: Encoder, threshold: float, questions: Sequence[str],
-    offtopic: Sequence[str], xquad_asked: Sequence[Asked], offtopic_asked: Sequence[Asked],
+    corpus: Corpus,
+    encoder: Encoder,
+    threshold: float,
+    questions: Sequence[str],
+    offtopic: Sequence[str],
+    xquad_asked: Sequence[Asked],
+    offtopic_asked: Sequence[Asked],
 ) -> dict[str, Any]:
     """Ask everything again through a Library configured with ``threshold``; compare."""
     config = corpus.config.model_copy(update={"min_confidence": threshold})
@@ -385,18 +396,33 @@ def verify(
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pair", choices=sorted(PAIRS), default="en-en",
-                        help="language pair: questions -> documents (default en-en)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"first {QUICK_ARTICLES} articles only, to smoke-test")
-    parser.add_argument("--ranking-grid", action="store_true",
-                        help="sweep the second-stage Ranking weights (slow: one run per setting)")
-    parser.add_argument("--calibrate", action="store_true",
-                        help="tabulate min_confidence thresholds against off-topic questions")
-    parser.add_argument("--no-verify", action="store_true",
-                        help="with --calibrate: skip re-asking everything at the chosen threshold")
-    parser.add_argument("--output", default="xquad.json",
-                        help="file name under bench/results/ (default xquad.json)")
+    parser.add_argument(
+        "--pair",
+        choices=sorted(PAIRS),
+        default="en-en",
+        help="language pair: questions -> documents (default en-en)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help=f"first {QUICK_ARTICLES} articles only, to smoke-test"
+    )
+    parser.add_argument(
+        "--ranking-grid",
+        action="store_true",
+        help="sweep the second-stage Ranking weights (slow: one run per setting)",
+    )
+    parser.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="tabulate min_confidence thresholds against off-topic questions",
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="with --calibrate: skip re-asking everything at the chosen threshold",
+    )
+    parser.add_argument(
+        "--output", default="xquad.json", help="file name under bench/results/ (default xquad.json)"
+    )
     return parser.parse_args(argv)
 
 
@@ -408,8 +434,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     threads = pin_native_threads()
     print(f"Native thread pools: {threads}")
     encoder = load_encoder(RetrievalConfig())
-    result: dict[str, Any] = {"machine": info, "pair": pair.name, "quick": args.quick,
-                              "native_threads": threads}
+    result: dict[str, Any] = {
+        "machine": info,
+        "pair": pair.name,
+        "quick": args.quick,
+        "native_threads": threads,
+    }
     with tempfile.TemporaryDirectory(prefix="citebot-xquad-") as folder:
         corpus = build_corpus(benchmark, encoder, Path(folder))
         qas: tuple[QA, ...] = benchmark.questions
@@ -447,10 +477,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
         metrics = {name: evaluate(r, corpus.relevant) for name, r in rankings.items()}
         print()
-        print(table(
-            ["method", "R@1", "R@5", "MRR@10"],
-            [[labels[n], m.r1, m.r5, m.mrr10] for n, m in metrics.items()],
-        ))
+        print(
+            table(
+                ["method", "R@1", "R@5", "MRR@10"],
+                [[labels[n], m.r1, m.r5, m.mrr10] for n, m in metrics.items()],
+            )
+        )
         print(
             f"(channels: {channel_seconds:.1f} s with pre-encoded questions; full pipeline: "
             f"{pipeline_seconds:.1f} s, {1000 * pipeline_seconds / len(qas):.1f} ms a question "
@@ -462,11 +494,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             print("\nRanking grid (full pipeline, first stage and rerank depth at defaults):")
             rows = ranking_grid(corpus, encoder, questions, vectors)
             rows.sort(key=lambda r: (-r["r1"], -r["mrr10"]))
-            print(table(
-                ["dense", "lexical", "coverage", "answer_type", "R@1", "R@5", "MRR@10", ""],
-                [[r["dense"], r["lexical"], r["coverage"], r["answer_type"], r["r1"], r["r5"],
-                  r["mrr10"], "<- current default" if r["default"] else ""] for r in rows],
-            ))
+            print(
+                table(
+                    ["dense", "lexical", "coverage", "answer_type", "R@1", "R@5", "MRR@10", ""],
+                    [
+                        [
+                            r["dense"],
+                            r["lexical"],
+                            r["coverage"],
+                            r["answer_type"],
+                            r["r1"],
+                            r["r5"],
+                            r["mrr10"],
+                            "<- current default" if r["default"] else "",
+                        ]
+                        for r in rows
+                    ],
+                )
+            )
             result["ranking_grid"] = rows
 
         if args.calibrate:
@@ -475,8 +520,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def calibrate(
-    args: argparse.Namespace, corpus: Corpus, encoder: Encoder, questions: Sequence[str],
-    asked: Sequence[Asked], pair: LanguagePair,
+    args: argparse.Namespace,
+    corpus: Corpus,
+    encoder: Encoder,
+    questions: Sequence[str],
+    asked: Sequence[Asked],
+    pair: LanguagePair,
 ) -> dict[str, Any]:
     limit = corpus.config.max_question_chars
     offtopic = [clean_question(q, limit=limit) for q in read_questions(pair.offtopic_file)]
@@ -491,11 +540,21 @@ def calibrate(
         "reaches the threshold (that is the Retriever's rule); R@1 is then of the top hit it "
         "returns, refusals counting as misses."
     )
-    print(table(
-        ["min_confidence", "false refusals", "false answers", "R@1 (filtered)", ""],
-        [[r["threshold"], r["false_refusals"], r["false_answers"], r["r1"],
-          "<- recommended" if best is not None and r is best else ""] for r in rows],
-    ))
+    print(
+        table(
+            ["min_confidence", "false refusals", "false answers", "R@1 (filtered)", ""],
+            [
+                [
+                    r["threshold"],
+                    r["false_refusals"],
+                    r["false_answers"],
+                    r["r1"],
+                    "<- recommended" if best is not None and r is best else "",
+                ]
+                for r in rows
+            ],
+        )
+    )
 
     def quantiles(values: Sequence[float]) -> list[float]:
         return [round(float(np.percentile(values, q)), 4) for q in (5, 25, 50, 75, 95)]

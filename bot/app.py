@@ -20,7 +20,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.handlers import readers
+from bot.handlers import moderators, readers
 from bot.i18n import LANGUAGES, t
 from bot.runtime import Runtime
 from bot.services import Services
@@ -62,6 +62,20 @@ def build_application(
 def _add_handlers(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     groups = filters.ChatType.GROUPS
+    # Group -1 runs first: a moderator's reply that completes a pending document, and /sources
+    # with ids for moderators, stop there; for everyone else the readers' handlers run.
+    app.add_handler(
+        MessageHandler(private & filters.TEXT & ~filters.COMMAND, moderators.pending_reply), -1
+    )
+    app.add_handler(CommandHandler("sources", moderators.sources_for_moderators), -1)
+    app.add_handler(MessageHandler(private & filters.Document.ALL, moderators.upload))
+    app.add_handler(CommandHandler("add", moderators.add_url))
+    app.add_handler(CommandHandler("remove", moderators.remove))
+    app.add_handler(CommandHandler("history", moderators.history))
+    app.add_handler(CommandHandler("stats", moderators.stats))
+    app.add_handler(CommandHandler("mod", moderators.mod))
+    app.add_handler(CommandHandler("cancel", moderators.cancel))
+    app.add_handler(CallbackQueryHandler(moderators.remove_callback, pattern=r"^rmx?:[0-9a-f]+$"))
     app.add_handler(CommandHandler("start", readers.start))
     app.add_handler(CommandHandler("help", readers.help_command))
     app.add_handler(CommandHandler("ask", readers.ask_command))

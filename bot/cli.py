@@ -192,6 +192,33 @@ def remove(ctx: click.Context, source_id: str) -> None:
 
 
 @cli.command()
+@click.option(
+    "-n",
+    "limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="How many changes.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per change.")
+@click.pass_context
+def history(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Show the latest changes (add, replace, remove, moderator changes), newest first.
+
+    Each line: time, action, source id, content hash, what, and who (`cli` or
+    `telegram:<moderator id>`).
+    """
+    for entry in _services(ctx).store.history(limit):
+        if as_json:
+            click.echo(json.dumps(entry._asdict(), ensure_ascii=False))
+        else:
+            click.echo(
+                f"{entry.at}  {entry.action:16} {entry.source_id or '-':10}  "
+                f"{(entry.content_hash or '-')[:12]:12}  {entry.detail}  [{entry.actor}]"
+            )
+
+
+@cli.command()
 @click.pass_context
 def reindex(ctx: click.Context) -> None:
     """Rebuild the indexes from the database, embedding whatever the configured model lacks.

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cachetools import TTLCache
@@ -47,6 +48,11 @@ class Runtime:
     answers: TTLCache[str, Kept] = field(default_factory=lambda: TTLCache(maxsize=5_000, ttl=3_600))
     # Inline queries arrive as people type: compute once per text, briefly.
     inline: TTLCache[str, Answer] = field(default_factory=lambda: TTLCache(maxsize=2_000, ttl=60))
+    # Inline queries arrive as people type and must be answered fast: their searches get their
+    # own threads instead of queueing behind private questions.
+    inline_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="inline")
+    )
     _watch: asyncio.Task[None] | None = None
 
     def keep(self, answer: Answer, language: str) -> str:
@@ -75,6 +81,7 @@ class Runtime:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
+        self.inline_pool.shutdown(wait=True)
         self.services.close()
 
 

@@ -88,6 +88,30 @@ def m002_feedback_and_daily_counts(db: sqlite3.Connection) -> None:
     )
 
 
+def m003_moderation(db: sqlite3.Connection) -> None:
+    """Moderators added from Telegram, and the audit log of every change."""
+    _script(
+        db,
+        """
+        CREATE TABLE moderators (
+            user_id INTEGER PRIMARY KEY,
+            added_by TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            source_id TEXT,
+            content_hash TEXT,
+            detail TEXT NOT NULL DEFAULT ''
+        );
+        """,
+    )
+
+
 def _script(db: sqlite3.Connection, sql: str) -> None:
     """Run statements one by one: ``executescript`` would commit the migration's transaction."""
     statement = ""
@@ -105,6 +129,7 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     m001_initial,
     m002_feedback_and_daily_counts,
+    m003_moderation,
 )
 
 

@@ -29,6 +29,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+class AuditEntry(NamedTuple):
+    """One change to the corpus or to the moderators."""
+
+    at: str
+    actor: str
+    action: str
+    source_id: str | None
+    content_hash: str | None
+    detail: str
+
+
 class CorpusStats(NamedTuple):
     """The size of the corpus and when it last changed."""
 
@@ -267,11 +278,12 @@ class Store:
 
     @_tracked
     def replace_sources(
-        self, items: Sequence[tuple[Document, Sequence[Chunk]]]
+        self, items: Sequence[tuple[Document, Sequence[Chunk]]], *, actor: str = "cli"
     ) -> list[tuple[Source, bool]]:
         """Store documents and their passages in one transaction, replacing same identities.
 
-        Returns each stored source and whether an older version was replaced.
+        The audit log records each change in the same transaction. Returns each stored source
+        and whether an older version was replaced.
         """
         stamp = now()
         replaced: list[tuple[str, bool]] = []
@@ -284,6 +296,14 @@ class Store:
                 db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
                 self._insert(db, document, chunks, source_id, added_at=old[0] if old else stamp)
                 replaced.append((source_id, old is not None))
+                self._audit(
+                    db,
+                    actor,
+                    "replace" if old else "add",
+                    source_id,
+                    document.content_hash,
+                    document.metadata["title"],
+                )
             self._bump(db)
         return [(self.get_source(sid), was) for sid, was in replaced]
 
@@ -338,15 +358,89 @@ class Store:
         )
 
     @_tracked
-    def remove_source(self, source_id: str) -> Source:
+    def remove_source(self, source_id: str, *, actor: str = "cli") -> Source:
         """Remove a source and its passages; return what was removed."""
         source = self.get_source(source_id)
         with self.transaction() as db:
             deleted = db.execute("DELETE FROM sources WHERE id = ?", (source_id,)).rowcount
             if not deleted:
                 raise SourceNotFound(source_id)
+            self._audit(db, actor, "remove", source_id, source.content_hash, source.title)
             self._bump(db)
         return source
+
+    # -- moderators and the audit log ---------------------------------------------------------
+
+    @_tracked
+    def moderators(self) -> list[int]:
+        """Moderators added from Telegram (those from the settings are not stored)."""
+        rows = self._db().execute("SELECT user_id FROM moderators ORDER BY added_at")
+        return [row[0] for row in rows]
+
+    @_tracked
+    def add_moderator(self, user_id: int, *, actor: str) -> bool:
+        """Make ``user_id`` a moderator; False if already one."""
+        with self.transaction() as db:
+            added = db.execute(
+                "INSERT OR IGNORE INTO moderators (user_id, added_by, added_at) VALUES (?, ?, ?)",
+                (user_id, actor, now()),
+            ).rowcount
+            if added:
+                self._audit(db, actor, "moderator_add", None, None, str(user_id))
+        return bool(added)
+
+    @_tracked
+    def remove_moderator(self, user_id: int, *, actor: str) -> bool:
+        """Take the moderator role from ``user_id``; False if they did not have it."""
+        with self.transaction() as db:
+            removed = db.execute("DELETE FROM moderators WHERE user_id = ?", (user_id,)).rowcount
+            if removed:
+                self._audit(db, actor, "moderator_remove", None, None, str(user_id))
+        return bool(removed)
+
+    @_tracked
+    def history(self, limit: int = 20) -> list[AuditEntry]:
+        """The latest changes, newest first."""
+        rows = self._db().execute(
+            "SELECT at, actor, action, source_id, content_hash, detail FROM audit "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [AuditEntry(*row) for row in rows]
+
+    @_tracked
+    def daily_questions(self, days: int = 14) -> list[tuple[str, int, int]]:
+        """``(day, asked, answered)`` for the latest ``days`` days with questions."""
+        rows = self._db().execute(
+            "SELECT day, asked, answered FROM daily_questions ORDER BY day DESC LIMIT ?", (days,)
+        )
+        return [tuple(row) for row in rows]
+
+    @_tracked
+    def feedback_by_source(self) -> list[tuple[str, str, int, int]]:
+        """``(source id, title, useful, not useful)`` for sources with votes."""
+        rows = self._db().execute(
+            "SELECT f.source_id, COALESCE(s.title, '(removed)'), "
+            "SUM(f.vote > 0), SUM(f.vote < 0) FROM feedback f "
+            "LEFT JOIN sources s ON s.id = f.source_id GROUP BY f.source_id "
+            "ORDER BY COUNT(*) DESC"
+        )
+        return [tuple(row) for row in rows]
+
+    @staticmethod
+    def _audit(
+        db: sqlite3.Connection,
+        actor: str,
+        action: str,
+        source_id: str | None,
+        content_hash: str | None,
+        detail: str,
+    ) -> None:
+        db.execute(
+            "INSERT INTO audit (at, actor, action, source_id, content_hash, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (now(), actor, action, source_id, content_hash, detail),
+        )
 
     @_tracked
     def record_feedback(self, passage_id: int, vote: int) -> bool:

@@ -81,6 +81,8 @@ class SentenceTransformerEncoder:
         # A model is not safe to call from two threads at once; answers run in a thread pool.
         self._lock = threading.Lock()
         self._words: OrderedDict[str, np.ndarray] = OrderedDict()
+        # Word lookups have their own lock: they must not queue behind another thread's encode.
+        self._words_lock = threading.Lock()
         self._embeddings = self._input_embeddings()
 
     def _input_embeddings(self) -> np.ndarray | None:
@@ -95,7 +97,7 @@ class SentenceTransformerEncoder:
         """The mean of each word's word-piece input embeddings, normalised (cached)."""
         if self._embeddings is None:
             return None
-        with self._lock:
+        with self._words_lock:
             found = {w: self._words[w] for w in words if w in self._words}
             missing = [w for w in dict.fromkeys(words) if w not in found]
             if missing:
@@ -115,20 +117,25 @@ class SentenceTransformerEncoder:
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of passages or sentences."""
-        return self._encode(texts, batch_size=64)
+        return self._encode(texts, batch_size=32)
 
     def _encode(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            vectors = self._model.encode(
-                list(texts),
-                batch_size=batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        parts = []
+        # The lock is taken per batch, so questions wait one batch, not a whole ingest.
+        for start in range(0, len(texts), batch_size):
+            with self._lock:
+                parts.append(
+                    self._model.encode(
+                        list(texts[start : start + batch_size]),
+                        batch_size=batch_size,
+                        normalize_embeddings=True,
+                        convert_to_numpy=True,
+                        show_progress_bar=False,
+                    )
+                )
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
 
 def load_encoder(config: RetrievalConfig) -> Encoder:

@@ -75,7 +75,11 @@ class Indexer:
     # -- changes -----------------------------------------------------------------------------
 
     def ingest(
-        self, documents: Sequence[Document], *, progress: Progress | None = None
+        self,
+        documents: Sequence[Document],
+        *,
+        progress: Progress | None = None,
+        actor: str = "cli",
     ) -> list[IngestResult]:
         """Add or replace documents in one transaction, then publish a new index.
 
@@ -101,7 +105,7 @@ class Indexer:
             return unchanged
         texts = [_texts(document, chunks) for document, chunks in changed]
         fresh = self._embed_missing([t for group in texts for t in group], progress=progress)
-        stored = self.store.replace_sources(changed)
+        stored = self.store.replace_sources(changed, actor=actor)
         results = [
             IngestResult(
                 source,
@@ -113,10 +117,10 @@ class Indexer:
         self.ensure_current()
         return results + unchanged
 
-    def remove(self, source_id: str) -> Source:
+    def remove(self, source_id: str, *, actor: str = "cli") -> Source:
         """Remove a source everywhere: SQLite first, then a new index without it."""
         self._check_model()
-        source = self.store.remove_source(source_id)
+        source = self.store.remove_source(source_id, actor=actor)
         self.ensure_current()
         return source
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -237,6 +238,9 @@ class Library:
         """Answer from the current build."""
         return self.retriever.search(question, k=k)
 
-    async def asearch(self, question: str, *, k: int = 3) -> Answer:
-        """Answer off the event loop."""
-        return await asyncio.to_thread(self.search, question, k=k)
+    async def asearch(
+        self, question: str, *, k: int = 3, executor: Executor | None = None
+    ) -> Answer:
+        """Answer off the event loop (in ``executor``, else the loop's default pool)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, lambda: self.search(question, k=k))

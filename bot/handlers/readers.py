@@ -15,12 +15,13 @@ from telegram import (
     MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, InlineQueryLimit, ParseMode
+from telegram.constants import ChatType, InlineQueryLimit, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import render
 from bot.i18n import language_of, t
+from bot.roles import is_moderator
 from bot.runtime import INLINE_HITS, MAX_HITS, runtime
 from corpus.models import Answer, Hit
 from retrieval.errors import QuestionRejected
@@ -93,7 +94,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if user is not None and not rt.flood.allow(user.id):
         await message.reply_text(t(language, "slow_down"), do_quote=group)
         return
-    await message.chat.send_action(ChatAction.TYPING)
+    # No "typing" action: answers take tens of milliseconds, and every call to a chat counts
+    # against Telegram's 30 messages/s (it halved throughput under load, bench/telegram_load.py).
     try:
         answer = await rt.services.library.asearch(text, k=MAX_HITS)
     except QuestionRejected:
@@ -228,7 +230,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     answer: Answer | None = rt.inline.get(text)
     if answer is None:
-        answer = await rt.services.library.asearch(text, k=INLINE_HITS)
+        answer = await rt.services.library.asearch(text, k=INLINE_HITS, executor=rt.inline_pool)
         rt.inline[text] = answer
     if not answer.answered:
         nothing = InlineQueryResultArticle(
@@ -294,10 +296,16 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         keyboard = InlineKeyboardMarkup(
             [[InlineKeyboardButton(t(language, "ask_privately"), url=link)]]
         )
+    text = t(language, "help", username=context.bot.username)
+    if (
+        message.chat.type == ChatType.PRIVATE
+        and update.effective_user
+        and await is_moderator(context, update.effective_user.id)
+    ):
+        commands = ("add", "remove", "history", "stats", "cancel")
+        text += "\n\n" + "\n".join(f"/{c}: {t(language, f'cmd_{c}')}" for c in commands)
     await message.reply_html(
-        t(language, "help", username=context.bot.username),
-        reply_markup=keyboard,
-        do_quote=message.chat.type != ChatType.PRIVATE,
+        text, reply_markup=keyboard, do_quote=message.chat.type != ChatType.PRIVATE
     )
 
 

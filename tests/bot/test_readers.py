@@ -226,7 +226,7 @@ async def test_errors_are_logged_and_the_user_is_told(
     bot: RunningBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake = bot.fake
-    fake.fail_next("sendChatAction", status=500)
+    fake.fail_next("sendMessage", status=500)
     with caplog.at_level(logging.ERROR):
         fake.send_message(CANONICAL, user_id=1009)
         reply = await fake.wait_for("sendMessage", chat_id=1009, timeout=20)
