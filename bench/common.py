@@ -11,8 +11,9 @@ import os
 import platform
 import resource
 import statistics
+import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,6 +96,9 @@ class LanguagePair:
     documents_file: Path
     documents_language: str
     offtopic_file: Path
+    #: The RetrievalConfig field that thresholds this pair's answers (the cross-lingual channel
+    #: has its own scale).
+    threshold_field: str = "min_confidence"
 
 
 PAIRS: dict[str, LanguagePair] = {
@@ -113,6 +117,7 @@ PAIRS: dict[str, LanguagePair] = {
         documents_file=XQUAD_DIR / "xquad.en.json",
         documents_language="en",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
+        threshold_field="min_crosslingual_confidence",
     ),
     "ru-ru": LanguagePair(
         name="RU->RU",
@@ -120,6 +125,7 @@ PAIRS: dict[str, LanguagePair] = {
         documents_file=XQUAD_DIR / "xquad.ru.json",
         documents_language="ru",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
+        threshold_field="min_crosslingual_confidence",
     ),
 }
 
@@ -196,14 +202,22 @@ class Built:
         return sum(r.embedded for r in self.results)
 
 
-def ingest(config: RetrievalConfig, encoder: Encoder, documents: Sequence[Document]) -> Built:
+def ingest(
+    config: RetrievalConfig, encoders: Mapping[str, Encoder], documents: Sequence[Document]
+) -> Built:
     """Ingest ``documents`` into ``config.data_dir`` with the real Indexer, timed."""
     store = Store(data_dir=config.data_dir)
-    indexer = Indexer(config=config, store=store, encoder=lambda: encoder)
+    indexer = Indexer(config=config, store=store, encoders=lambda: encoders)
     start = time.perf_counter()
     results = indexer.ingest(documents)
     seconds = time.perf_counter() - start
     return Built(config=config, store=store, indexer=indexer, results=results, seconds=seconds)
+
+
+def unfiltered(config: RetrievalConfig) -> RetrievalConfig:
+    """``config`` with every confidence threshold at -1e9: every candidate is returned."""
+    fields = [f for f in RetrievalConfig.model_fields if f.startswith("min_") and "confidence" in f]
+    return config.model_copy(update=dict.fromkeys(fields, -1e9))
 
 
 # -- measuring ----------------------------------------------------------------------------------
@@ -227,6 +241,25 @@ def peak_rss_mb() -> float:
 def load_average() -> tuple[float, float, float]:
     """The 1-, 5- and 15-minute load averages."""
     return os.getloadavg()
+
+
+def source_state() -> dict[str, Any]:
+    """The commit measured and the project files changed since (the code may be mid-edit)."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=True
+            ).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    changed = [
+        line[3:]
+        for line in git("status", "--porcelain").splitlines()
+        if line[3:] and not line[3:].startswith("bench/")
+    ]
+    return {"commit": git("rev-parse", "--short", "HEAD"), "changed_files": changed}
 
 
 def machine_info() -> dict[str, Any]:
@@ -260,6 +293,7 @@ def machine_info() -> dict[str, Any]:
         "torch": torch.__version__,
         "torch_default_threads": torch.get_num_threads(),
         "faiss": faiss.__version__,
+        "source": source_state(),
     }
 
 
@@ -271,6 +305,13 @@ def print_machine(info: dict[str, Any]) -> None:
         f"python {info['python']}, torch {info['torch']}, faiss {info['faiss']}"
     )
     print(f"Date: {info['date']}; load average (1/5/15 min): {load}")
+    source = info["source"]
+    dirty = (
+        f", {len(source['changed_files'])} project files changed since"
+        if source["changed_files"]
+        else ""
+    )
+    print(f"Code: commit {source['commit']}{dirty}")
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -10,8 +10,9 @@ What it measures:
 - ``Library.search(q, k=3)`` with the default RetrievalConfig (encode, FAISS, BM25, fusion,
   sentence rerank, highlight, SQLite reads): median and p95 over the 1,190 XQuAD English
   questions after 20 warm-up queries, on two corpora: the 48 XQuAD articles, and a synthetic
-  corpus of 100,000 passages. Each query is split into the encode of the question (timed inside
-  the search by wrapping the encoder) and the rest.
+  corpus of 100,000 passages. Each query is split into the encoding of the question by every
+  dense channel's model (MiniLM, and the cross-lingual USE-m3 unless configured off; timed inside
+  the search by wrapping the encoders) and the rest.
 - Each scenario runs in its own subprocess, because ``torch.set_num_threads`` is global per
   process: torch threads 1 (``RetrievalConfig.torch_threads=1``, the default) and torch's default
   (``torch_threads=0``), each with and without a busy-loop process keeping the second core busy.
@@ -25,10 +26,12 @@ What it measures:
 
 The synthetic corpus is not encoded (400k texts would take hours here): documents are composed of
 shuffled XQuAD sentences, three to a paragraph, and the embedding cache is filled beforehand, so
-ingest embeds (almost) nothing. A sentence's vector is the real vector of that XQuAD sentence; a
-passage's vector is the normalised mean of its sentence vectors (an approximation: real passage
-vectors come from encoding the passage). The vocabulary is XQuAD's, so BM25 postings are far
-denser than in a real corpus of that size: the lexical channel is slower here than it would be.
+ingest embeds nothing. For each dense channel's model, a sentence's vector is the real vector of
+that XQuAD sentence; a passage's vector is the normalised mean of its sentence vectors (an
+approximation: real passage vectors come from encoding the passage). The chunker re-segments
+the joined sentences slightly differently now and then; those few pieces are really encoded.
+The vocabulary is XQuAD's, so BM25 postings are far denser than in a real corpus of that size:
+the lexical channel is slower here than it would be.
 
 Results are printed and written to bench/results/latency.json.
 """
@@ -37,6 +40,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import importlib
+import inspect
 import json
 import os
 import pstats
@@ -45,7 +50,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -65,14 +70,15 @@ from bench.common import (
     peak_rss_mb,
     percentile,
     print_machine,
+    source_state,
     table,
     write_json,
 )
 from corpus.chunking import chunk_text
 from corpus.loaders import Document
 from corpus.store import Store, text_hash
-from retrieval.config import RetrievalConfig
-from retrieval.encoders import Encoder, load_encoder
+from retrieval.config import CROSSLINGUAL, PRIMARY, RetrievalConfig
+from retrieval.encoders import Encoder, load_encoders
 
 REPO = Path(__file__).resolve().parent.parent
 #: Queries run before timing starts (model, caches and page cache warm up).
@@ -181,37 +187,49 @@ def pin_native_threads() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def stage_functions() -> list[tuple[str, Callable[..., Any], bool]]:
-    """(label, function, top-level) of the search stages, in the order the Retriever runs them.
+#: The search stages profiled: (label, "module:qualified name", called by Retriever.search itself).
+#: Names the code no longer has are skipped, so the breakdown survives refactoring.
+STAGES: tuple[tuple[str, str, bool], ...] = (
+    ("clean_question", "retrieval.service:clean_question", True),
+    ("analyse (language detection, terms)", "retrieval.question:analyse", True),
+    (
+        "encode question, MiniLM",
+        "retrieval.encoders:SentenceTransformerEncoder.encode_queries",
+        True,
+    ),
+    ("encode question, USE-m3", "retrieval.encoders:UniversalSentenceEncoder.encode_queries", True),
+    ("dense search (FAISS), all channels", "retrieval.dense:DenseIndex.search", True),
+    ("BM25 search (bm25s)", "retrieval.lexical:LexicalIndex.search", True),
+    ("channel weights per passage", "retrieval.service:Ranking.weights", True),
+    ("first-stage fusion", "retrieval.fusion:fuse", True),
+    ("first-stage blend", "retrieval.fusion:blend", True),
+    ("top-n", "retrieval.fusion:top", True),
+    ("read candidate passages (SQLite)", "corpus.store:Store.passages", True),
+    ("cosine of candidates not in a channel's top-n", "retrieval.dense:DenseIndex.scores", True),
+    ("sentence vectors of candidates", "retrieval.dense:SentenceVectors.of", True),
+    ("sentence scorer setup (IDF)", "retrieval.highlight:SentenceScorer.__init__", True),
+    ("sentence terms (cached)", "retrieval.service:Retriever._terms", True),
+    ("sentence scoring", "retrieval.highlight:SentenceScorer.score", True),
+    ("  of which coverage", "retrieval.highlight:SentenceScorer._coverage", False),
+    (
+        "  of which word-piece vectors",
+        "retrieval.encoders:SentenceTransformerEncoder.word_vectors",
+        False,
+    ),
+    ("read sources (SQLite)", "corpus.store:Store.sources_by_id", True),
+    ("Retriever.search, all", "retrieval.service:Retriever.search", False),
+)
 
-    Top-level stages are called by ``Retriever.search`` itself; the rest is what remains.
-    """
-    from retrieval.dense import DenseIndex
-    from retrieval.encoders import SentenceTransformerEncoder
-    from retrieval.fusion import blend, top
-    from retrieval.highlight import SentenceScorer
-    from retrieval.lexical import LexicalIndex
-    from retrieval.question import analyse
-    from retrieval.service import Retriever, clean_question
 
-    return [
-        ("clean_question", clean_question, True),
-        ("analyse (language detection, terms)", analyse, True),
-        ("encode question (MiniLM)", SentenceTransformerEncoder.encode_queries, True),
-        ("dense search (FAISS)", DenseIndex.search, True),
-        ("BM25 search (bm25s)", LexicalIndex.search, True),
-        ("first-stage blend", blend, True),
-        ("top-n", top, True),
-        ("read candidate passages (SQLite)", Store.passages, True),
-        ("cosine of candidates not in dense top-n", DenseIndex.scores, True),
-        ("sentence scorer setup (IDF)", SentenceScorer.__init__, True),
-        ("sentence terms (cached)", Retriever._terms, True),
-        ("sentence scoring", SentenceScorer.score, True),
-        ("  of which coverage", SentenceScorer._coverage, False),
-        ("  of which word-piece vectors", SentenceTransformerEncoder.word_vectors, False),
-        ("read sources (SQLite)", Store.sources_by_id, True),
-        ("Retriever.search, all", Retriever.search, False),
-    ]
+def resolve(path: str) -> Callable[..., Any] | None:
+    """The function named ``module:qualified.name``, or None if it does not exist (any more)."""
+    module_name, _, qualified = path.partition(":")
+    found: Any = importlib.import_module(module_name)
+    for part in qualified.split("."):
+        found = getattr(found, part, None)
+        if found is None:
+            return None
+    return found
 
 
 def profile_breakdown(
@@ -227,13 +245,21 @@ def profile_breakdown(
     by_code = {(f, line, name): row[3] for (f, line, name), row in stats.items()}
     out: dict[str, float] = {}
     counted = 0.0
-    for label, function, top_level in stage_functions():
-        code = function.__code__
-        seconds = by_code.get((code.co_filename, code.co_firstlineno, code.co_name), 0.0)
+    for label, path, top_level in STAGES:
+        function = resolve(path)
+        if function is None:
+            continue
+        code = inspect.unwrap(function).__code__  # Store methods are wrapped by a decorator
+        key = (code.co_filename, code.co_firstlineno, code.co_name)
+        if key not in by_code:
+            continue  # not on the search path (any more)
+        seconds = by_code[key]
         out[label] = 1000 * seconds / len(questions)
         if top_level:
             counted += out[label]
-    out["other (Hit/Answer models, sorting, ...)"] = out["Retriever.search, all"] - counted
+    total = out.get("Retriever.search, all")
+    if total is not None:
+        out["other (Hit/Answer models, sorting, ...)"] = total - counted
     return out
 
 
@@ -252,38 +278,43 @@ def worker(
     config = RetrievalConfig(data_dir=data_dir, torch_threads=scenario.torch_threads)
     result: dict[str, Any] = {"scenario": asdict(scenario), "label": scenario.label}
     with busy_core(scenario.busy), tempfile.TemporaryDirectory(prefix="citebot-ingest-") as fresh:
-        encoder = load_encoder(config)
+        encoders = load_encoders(config)
         if scenario.pin_native:
             pin_native_threads()
         result["torch_threads_actual"] = torch.get_num_threads()
-        encoder.encode_passages(["warm up the model before timing ingest"])
+        result["models"] = {name: e.name for name, e in encoders.items()}
+        for encoder in encoders.values():
+            encoder.encode_passages(["warm up the model before timing ingest"])
         if scenario.ingest:
             config = config.model_copy(update={"data_dir": Path(fresh)})
-            result["ingest"] = ingest_xquad(config, encoder)
-        timed = TimedEncoder(encoder)
+            result["ingest"] = ingest_xquad(config, encoders)
+        timed = {name: TimedEncoder(encoder) for name, encoder in encoders.items()}
         store = Store(data_dir=config.data_dir)
-        library = Library(config=config, store=store, encoder=timed)
+        library = Library(config=config, store=store, encoders=timed)
         result["passages"] = store.passage_count()
         for question in questions[:WARMUP]:
             library.search(question, k=K)
         totals: list[float] = []
-        encodes: list[float] = []
+        encodes: dict[str, list[float]] = {name: [] for name in timed}
         answered = 0
         started = time.perf_counter()
         for question in questions:
             start = time.perf_counter()
             answer = library.search(question, k=K)
             totals.append(time.perf_counter() - start)
-            encodes.append(timed.last)
+            for name, encoder in timed.items():
+                encodes[name].append(encoder.last)
             answered += answer.answered
             if time.perf_counter() - started > budget:
                 break
-        rest = [t - e for t, e in zip(totals, encodes, strict=True)]
+        encode = [sum(e) for e in zip(*encodes.values(), strict=True)]
+        rest = [t - e for t, e in zip(totals, encode, strict=True)]
         result |= {
             "questions_timed": len(totals),
             "answered_share": answered / len(totals),
             "total_ms": summary(totals),
-            "encode_ms": summary(encodes),
+            "encode_ms": summary(encode),
+            "encode_ms_by_channel": {name: summary(e) for name, e in encodes.items()},
             "rest_ms": summary(rest),
         }
         if scenario.profile:
@@ -291,6 +322,7 @@ def worker(
             result["profile_ms"] = profile_breakdown(lambda q: library.search(q, k=K), sample)
         store.close()
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    result["source"] = source_state()  # the code may change between scenarios
     result["load_before"] = [round(x, 2) for x in load_before]
     result["load_after"] = [round(x, 2) for x in load_average()]
     return result
@@ -305,10 +337,12 @@ def summary(seconds: Sequence[float]) -> dict[str, float]:
     }
 
 
-def ingest_xquad(config: RetrievalConfig, encoder: Encoder) -> dict[str, float]:
-    """Time the real ingest of the 48 XQuAD documents into the (empty) ``config.data_dir``."""
+def ingest_xquad(config: RetrievalConfig, encoders: Mapping[str, Encoder]) -> dict[str, float]:
+    """Time the real ingest of the 48 XQuAD documents into the (empty) ``config.data_dir``.
+
+    ``embedded`` counts distinct texts (each is embedded once per dense channel)."""
     documents = article_documents(load_benchmark(PAIRS["en-en"]))
-    built = ingest(config, encoder, documents)
+    built = ingest(config, encoders, documents)
     passages = built.passages
     built.store.close()
     return {
@@ -325,17 +359,27 @@ def ingest_xquad(config: RetrievalConfig, encoder: Encoder) -> dict[str, float]:
 
 
 def synthetic_corpus(
-    data_dir: Path, source: Store, encoder: Encoder, *, documents: int, passages: int
+    data_dir: Path,
+    source: Store,
+    encoders: Mapping[str, Encoder],
+    *,
+    documents: int,
+    passages: int,
 ) -> dict[str, Any]:
     """Build the synthetic corpus in ``data_dir`` from the sentences of the XQuAD corpus in
     ``source`` (whose embedding cache holds their real vectors); returns what it did."""
     from retrieval.indexer import Indexer
 
     config = RetrievalConfig(data_dir=data_dir)
+    models = config.models()  # dense channel -> model name (the embedding cache's key)
     _, stored = source.snapshot()
     sentences = list(dict.fromkeys(s for p in stored for s in p.sentence_texts()))
-    blobs = source.cached_vectors(config.model, [text_hash(s) for s in sentences])
-    vectors = {s: np.frombuffer(blobs[text_hash(s)], dtype=np.float32) for s in sentences}
+    vectors: dict[str, dict[str, np.ndarray]] = {}
+    for channel, model in models.items():
+        blobs = source.cached_vectors(model, [text_hash(s) for s in sentences])
+        vectors[channel] = {
+            s: np.frombuffer(blobs[text_hash(s)], dtype=np.float32) for s in sentences
+        }
 
     rng = random.Random(SYNTHETIC_SEED)
     docs: list[Document] = []
@@ -351,7 +395,7 @@ def synthetic_corpus(
         )
 
     store = Store(data_dir=data_dir)
-    indexer = Indexer(config=config, store=store, encoder=lambda: encoder)
+    indexer = Indexer(config=config, store=store, encoders=lambda: encoders)
     # Chunk exactly as the Indexer will, to know every text it will want a vector for.
     layout: list[tuple[str, list[str]]] = []
     for doc in docs:
@@ -362,18 +406,20 @@ def synthetic_corpus(
             layout.append((text, [text[s.start : s.end].strip() for s in chunk.sentences]))
     # The chunker re-segments the joined sentences; the few pieces that are not an XQuAD
     # sentence as it was segmented before get real vectors.
-    unknown = list(dict.fromkeys(s for _, group in layout for s in group if s not in vectors))
-    if unknown:
-        vectors.update(zip(unknown, encoder.encode_passages(unknown), strict=True))
-    fill: dict[str, bytes] = {}
-    for text, group in layout:
-        for sentence in group:
-            fill[text_hash(sentence)] = np.asarray(vectors[sentence], dtype=np.float32).tobytes()
-        mean = np.mean([vectors[s] for s in group], axis=0)
-        fill[text_hash(text)] = (
-            (mean / max(float(np.linalg.norm(mean)), 1e-9)).astype(np.float32).tobytes()
-        )
-    store.put_vectors(config.model, fill)
+    known = set(sentences)
+    unknown = list(dict.fromkeys(s for _, group in layout for s in group if s not in known))
+    for channel, model in models.items():
+        table_ = vectors[channel]
+        if unknown:
+            table_.update(zip(unknown, encoders[channel].encode_passages(unknown), strict=True))
+        fill: dict[str, bytes] = {}
+        for text, group in layout:
+            for sentence in group:
+                fill[text_hash(sentence)] = np.asarray(table_[sentence], np.float32).tobytes()
+            mean = np.mean([table_[s] for s in group], axis=0)
+            norm = max(float(np.linalg.norm(mean)), 1e-9)
+            fill[text_hash(text)] = (mean / norm).astype(np.float32).tobytes()
+        store.put_vectors(model, fill)
     start = time.perf_counter()
     results = indexer.ingest(docs)
     seconds = time.perf_counter() - start
@@ -417,7 +463,14 @@ def run_scenario(
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     }
     try:
-        subprocess.run(command, check=True, env=env, cwd=REPO)
+        completed = subprocess.run(command, env=env, cwd=REPO)
+        if completed.returncode != 0:
+            # One failed scenario (e.g. the code changed under the run) must not lose the others.
+            return {
+                "scenario": asdict(scenario),
+                "label": scenario.label,
+                "error": f"worker exited with {completed.returncode}",
+            }
         return json.loads(out.read_text())
     finally:
         out.unlink(missing_ok=True)
@@ -481,9 +534,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="citebot-latency-") as root:
         xquad_dir, synthetic_dir = Path(root) / "xquad", Path(root) / "synthetic"
         config = RetrievalConfig(data_dir=xquad_dir)
-        encoder = load_encoder(config)
-        encoder.encode_passages(["warm up the model before timing ingest"])
-        result["ingest_parent"] = ingest_xquad(config, encoder)
+        encoders = load_encoders(config)
+        for encoder in encoders.values():
+            encoder.encode_passages(["warm up the model before timing ingest"])
+        result["models"] = {name: e.name for name, e in encoders.items()}
+        result["ingest_parent"] = ingest_xquad(config, encoders)
         print_ingest("parent process, torch 1 thread", result["ingest_parent"])
         if not args.skip_synthetic:
             print(
@@ -493,12 +548,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             start = time.perf_counter()
             source = Store(data_dir=xquad_dir)
             result["synthetic"] = synthetic_corpus(
-                synthetic_dir, source, encoder, documents=documents, passages=SYNTHETIC_PASSAGES
+                synthetic_dir, source, encoders, documents=documents, passages=SYNTHETIC_PASSAGES
             )
             source.close()
             result["synthetic"]["build_seconds"] = round(time.perf_counter() - start, 1)
             print(json.dumps(result["synthetic"]))
-        del encoder
+        del encoders, encoder
         result["parent_peak_rss_mb"] = round(peak_rss_mb(), 1)
 
         corpora = [("xquad", xquad_dir)] + (
@@ -510,6 +565,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"[{corpus}] {scenario.label} ...", flush=True)
                 run = run_scenario(scenario, folder, args.budget, limit)
                 runs.append(run)
+                if "error" in run:
+                    print(f"  FAILED: {run['error']}", flush=True)
+                    continue
                 print(
                     f"  median {run['total_ms']['median']:.1f} ms, p95 "
                     f"{run['total_ms']['p95']:.1f} ms over {run['questions_timed']} questions; "
@@ -533,12 +591,22 @@ def print_ingest(label: str, numbers: dict[str, float]) -> None:
     )
 
 
+def channel_median(run: dict[str, Any], channel: str) -> float | str:
+    """Median encode ms of one dense channel in a run ("-" if the run had no such channel)."""
+    found = run.get("encode_ms_by_channel", {}).get(channel)
+    return found["median"] if found else "-"
+
+
 def report(result: dict[str, Any]) -> None:
     """The results as tables."""
     print()
     print_machine(result["machine"])
     for corpus, target in (("xquad", TARGET_XQUAD_MS), ("synthetic", TARGET_LARGE_MS)):
         runs = [r for r in result["runs"] if r["scenario"]["corpus"] == corpus]
+        for r in runs:
+            if "error" in r:
+                print(f"\n[{corpus}] {r['label']}: {r['error']}")
+        runs = [r for r in runs if "error" not in r]
         if not runs:
             continue
         title = (
@@ -559,6 +627,8 @@ def report(result: dict[str, Any]) -> None:
                     "median ms",
                     "p95 ms",
                     "encode med",
+                    "MiniLM",
+                    "USE-m3",
                     "rest med",
                     "rest p95",
                     "target",
@@ -573,6 +643,8 @@ def report(result: dict[str, Any]) -> None:
                         r["total_ms"]["median"],
                         r["total_ms"]["p95"],
                         r["encode_ms"]["median"],
+                        channel_median(r, PRIMARY),
+                        channel_median(r, CROSSLINGUAL),
                         r["rest_ms"]["median"],
                         r["rest_ms"]["p95"],
                         "met" if r["total_ms"]["median"] < target else "MISSED",

@@ -18,7 +18,7 @@ data directory. A hit is a retrieved passage whose text contains the gold answer
 (c) reciprocal rank fusion of (a) and (b);
 (d) the txtai-style 0.5/0.5 blend of min-max normalised (a) and (b) (the issue's baseline);
 (e) the full pipeline, ``Library.search`` with ``min_confidence`` at -1e9 so that only the
-    ranking is measured.
+    ranking is measured (every confidence threshold of RetrievalConfig is set to -1e9).
 
 ``--ranking-grid`` sweeps the second-stage weights (``Ranking.dense``, ``Ranking.lexical``,
 ``SentenceWeights.coverage``, ``SentenceWeights.answer_type``) through the real ``Retriever``.
@@ -33,22 +33,20 @@ real ``Library`` configured with it. Results are printed and written to bench/re
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import math
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import faiss
 import numpy as np
 
-import retrieval.service as service
 from bench.common import (
     PAIRS,
     QA,
@@ -60,18 +58,15 @@ from bench.common import (
     machine_info,
     print_machine,
     table,
+    unfiltered,
     write_json,
 )
-from corpus.models import Answer, Passage
-from retrieval.config import RetrievalConfig
-from retrieval.encoders import Encoder, load_encoder
+from retrieval.config import CROSSLINGUAL, PRIMARY, RetrievalConfig
+from retrieval.encoders import Encoder, load_encoders
 from retrieval.fusion import blend, rrf, top
-from retrieval.highlight import SentenceScorer, SentenceScores, SentenceTerms, SentenceWeights
 from retrieval.question import analyse
 from retrieval.service import Library, Ranking, Retriever, clean_question
 
-#: ``min_confidence`` that lets every candidate through: the ranking alone is measured.
-UNFILTERED = -1e9
 #: Cut-offs of the reported metrics.
 RECALL_AT = (1, 5)
 MRR_AT = 10
@@ -149,34 +144,6 @@ class CachedQueryEncoder:
         return self._encoder.word_vectors(words)
 
 
-@contextmanager
-def recorded_confidences() -> Iterator[list[dict[int, float]]]:
-    """Record, per search, ``{passage id: confidence}`` of every reranked candidate.
-
-    The Retriever builds a ``SentenceScorer`` per question and compares
-    ``scores.confidence(ranking.sentences)`` with ``config.min_confidence``; this swaps in a
-    subclass that computes the same numbers from the same scores (the scorer's weights are the
-    ranking's sentence weights) and keeps them. Nothing else changes.
-    """
-    sink: list[dict[int, float]] = []
-
-    class Recording(SentenceScorer):
-        def score(
-            self,
-            passages: Sequence[Passage],
-            vectors: Sequence[np.ndarray],
-            analysed: Sequence[Sequence[SentenceTerms]],
-        ) -> list[SentenceScores]:
-            scores = super().score(passages, vectors, analysed)
-            sink.append(
-                {p.id: s.confidence(self.weights) for p, s in zip(passages, scores, strict=True)}
-            )
-            return scores
-
-    with mock.patch.object(service, "SentenceScorer", Recording):
-        yield sink
-
-
 def pin_native_threads() -> str:
     """One thread for FAISS's OpenMP and for BLAS: results are the same, the runs much faster.
 
@@ -208,16 +175,19 @@ class Corpus:
     embedded: int
 
 
-def build_corpus(benchmark: Benchmark, encoder: Encoder, data_dir: Path) -> Corpus:
-    """Ingest the articles and find, for each question, the passages containing its answer."""
-    config = RetrievalConfig(data_dir=data_dir, min_confidence=UNFILTERED)
-    built = ingest(config, encoder, article_documents(benchmark))
+def build_corpus(benchmark: Benchmark, encoders: Mapping[str, Encoder], data_dir: Path) -> Corpus:
+    """Ingest the articles and find, for each question, the passages containing its answer.
+
+    Every confidence threshold is off, so the full pipeline returns its whole ranking.
+    """
+    config = unfiltered(RetrievalConfig(data_dir=data_dir))
+    built = ingest(config, encoders, article_documents(benchmark))
     _, stored = built.store.snapshot()
     passages = {p.id: p.text for p in stored}
     relevant = [
         {pid for pid, text in passages.items() if qa.answer in text} for qa in benchmark.questions
     ]
-    library = Library(config=config, store=built.store, encoder=encoder)
+    library = Library(config=config, store=built.store, encoders=encoders)
     return Corpus(
         config=config,
         library=library,
@@ -229,13 +199,14 @@ def build_corpus(benchmark: Benchmark, encoder: Encoder, data_dir: Path) -> Corp
 
 
 def channel_rankings(
-    retriever: Retriever, questions: Sequence[str], vectors: np.ndarray
+    retriever: Retriever, questions: Sequence[str], vectors: Mapping[str, np.ndarray]
 ) -> dict[str, list[list[int]]]:
-    """Rankings of (a) dense, (b) BM25, (c) RRF and (d) the 0.5/0.5 blend, per question."""
+    """Rankings of (a) dense, (b) BM25, (c) RRF and (d) the 0.5/0.5 blend, per question; and of
+    the cross-lingual channel alone when the build has one."""
     depth = retriever.config.candidates  # what each channel hands to fusion in the Retriever
     out: dict[str, list[list[int]]] = {"dense": [], "bm25": [], "rrf": [], "blend": []}
-    for question, vector in zip(questions, vectors, strict=True):
-        dense = retriever.dense.search(vector, depth)
+    for i, question in enumerate(questions):
+        dense = retriever.dense.search(vectors[PRIMARY][i], depth)
         lexical = retriever.lexical.search(analyse(question).tokens, depth)
         out["dense"].append([pid for pid, _ in dense][:MRR_AT])
         out["bm25"].append([pid for pid, _ in lexical][:MRR_AT])
@@ -243,6 +214,9 @@ def channel_rankings(
         out["rrf"].append(top(fused, MRR_AT))
         blended = blend([dict(dense), dict(lexical)], list(BASELINE_WEIGHTS))
         out["blend"].append(top(blended, MRR_AT))
+        if CROSSLINGUAL in retriever.channels:
+            found = retriever.channels[CROSSLINGUAL].dense.search(vectors[CROSSLINGUAL][i], MRR_AT)
+            out.setdefault("xling", []).append([pid for pid, _ in found])
     return out
 
 
@@ -260,7 +234,7 @@ class Asked:
 
     @property
     def max_confidence(self) -> float:
-        """What decides ``answered``: the Retriever keeps every candidate at or above the
+        """What decides ``answered``: the Retriever keeps every candidate at or above its
         threshold, so a question is answered when any reranked candidate reaches it."""
         return max(self.confidence.values(), default=-math.inf)
 
@@ -272,42 +246,41 @@ class Asked:
 
 
 def ask_all(library: Library, questions: Sequence[str]) -> list[Asked]:
-    """Every question through ``Library.search`` (unfiltered), with the recorded confidences."""
-    depth = max(MRR_AT, library.retriever.ranking.rerank)  # the whole reranked list
+    """Every question through ``Library.search`` with the thresholds off: the whole reranked list
+    and each hit's confidence (``Hit.confidence``, what the Retriever compares with the
+    threshold, rounded to 4 decimals)."""
+    depth = max(MRR_AT, library.retriever.ranking.rerank)
     out: list[Asked] = []
-    with recorded_confidences() as sink:
-        for question in questions:
-            before = len(sink)
-            answer: Answer = library.search(question, k=depth)
-            confidence = sink[-1] if len(sink) > before else {}
-            out.append(Asked([h.passage.id for h in answer.hits], confidence))
+    for question in questions:
+        hits = library.search(question, k=depth).hits
+        out.append(Asked([h.passage.id for h in hits], {h.passage.id: h.confidence for h in hits}))
     return out
 
 
 def ranking_grid(
-    corpus: Corpus, encoder: Encoder, questions: Sequence[str], vectors: np.ndarray
+    corpus: Corpus,
+    encoders: Mapping[str, Encoder],
+    questions: Sequence[str],
+    vectors: Mapping[str, np.ndarray],
 ) -> list[dict[str, Any]]:
     """R@1 (and R@5, MRR@10) of the full pipeline for each combination of grid weights."""
-    cached = CachedQueryEncoder(encoder, questions, vectors)
-    retriever = Retriever.load(config=corpus.config, store=corpus.library.store, encoder=cached)
+    cached = {
+        name: CachedQueryEncoder(encoder, questions, vectors[name])
+        for name, encoder in encoders.items()
+    }
+    retriever = Retriever.load(config=corpus.config, store=corpus.library.store, encoders=cached)
     default = Ranking()
     rows: list[dict[str, Any]] = []
     settings = list(itertools.product(GRID_DENSE, GRID_LEXICAL, GRID_COVERAGE, GRID_ANSWER_TYPE))
     for number, (dense, lexical, coverage, answer_type) in enumerate(settings, start=1):
-        sentences = SentenceWeights(
-            cosine=default.sentences.cosine,
-            coverage=coverage,
-            answer_type=answer_type,
-            soft_floor=default.sentences.soft_floor,
-            soft_ceiling=default.sentences.soft_ceiling,
-        )
-        retriever.ranking = Ranking(
-            first_dense=default.first_dense,
-            first_lexical=default.first_lexical,
-            rerank=default.rerank,
+        # Everything else (first stage, rerank depth, other sentence weights) stays default.
+        retriever.ranking = dataclasses.replace(
+            default,
             dense=dense,
             lexical=lexical,
-            sentences=sentences,
+            sentences=dataclasses.replace(
+                default.sentences, coverage=coverage, answer_type=answer_type
+            ),
         )
         rankings = [[h.passage.id for h in retriever.search(q, k=MRR_AT).hits] for q in questions]
         metrics = evaluate(rankings, corpus.relevant)
@@ -339,15 +312,29 @@ def read_questions(path: Path) -> list[str]:
 def calibration_table(
     xquad: Sequence[Asked], offtopic: Sequence[Asked], relevant: Sequence[set[int]]
 ) -> list[dict[str, float]]:
-    """False refusals, false answers and the resulting R@1 at each threshold."""
+    """False refusals, false answers and the resulting R@1 at each threshold.
+
+    ``top_changed`` is the share of XQuAD questions still answered whose top hit is not the
+    unfiltered top hit: the threshold drops low-confidence passages one by one, so a lower-ranked
+    passage can move up.
+    """
     rows = []
     for t in THRESHOLDS:
         refused = sum(1 for a in xquad if a.max_confidence < t) / len(xquad)
         answered = sum(1 for a in offtopic if a.max_confidence >= t) / len(offtopic)
         tops = [a.answer_at(t) for a in xquad]
         r1 = sum(1 for p, g in zip(tops, relevant, strict=True) if p in g) / len(xquad)
+        changed = sum(
+            1 for p, a in zip(tops, xquad, strict=True) if p is not None and p != a.ranking[0]
+        ) / len(xquad)
         rows.append(
-            {"threshold": t, "false_refusals": refused, "false_answers": answered, "r1": r1}
+            {
+                "threshold": t,
+                "false_refusals": refused,
+                "false_answers": answered,
+                "r1": r1,
+                "top_changed": changed,
+            }
         )
     return rows
 
@@ -363,16 +350,18 @@ def recommend(rows: Sequence[dict[str, float]]) -> dict[str, float] | None:
 
 def verify(
     corpus: Corpus,
-    encoder: Encoder,
+    encoders: Mapping[str, Encoder],
+    field: str,
     threshold: float,
     questions: Sequence[str],
     offtopic: Sequence[str],
     xquad_asked: Sequence[Asked],
     offtopic_asked: Sequence[Asked],
 ) -> dict[str, Any]:
-    """Ask everything again through a Library configured with ``threshold``; compare."""
-    config = corpus.config.model_copy(update={"min_confidence": threshold})
-    library = Library(config=config, store=corpus.library.store, encoder=encoder)
+    """Ask everything again through a Library with the default configuration except ``field`` set
+    to ``threshold``; compare with the prediction from the recorded confidences."""
+    config = RetrievalConfig(data_dir=corpus.config.data_dir).model_copy(update={field: threshold})
+    library = Library(config=config, store=corpus.library.store, encoders=encoders)
     mismatches = 0
     answered = {"xquad": 0, "offtopic": 0}
     for name, texts, asked in (
@@ -384,6 +373,7 @@ def verify(
             answered[name] += real
             mismatches += real != (expected.max_confidence >= threshold)
     return {
+        "field": field,
         "threshold": threshold,
         "false_refusals": 1 - answered["xquad"] / len(questions),
         "false_answers": answered["offtopic"] / len(offtopic),
@@ -433,15 +423,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print_machine(info)
     threads = pin_native_threads()
     print(f"Native thread pools: {threads}")
-    encoder = load_encoder(RetrievalConfig())
+    encoders = load_encoders(RetrievalConfig())
     result: dict[str, Any] = {
         "machine": info,
         "pair": pair.name,
         "quick": args.quick,
         "native_threads": threads,
+        "models": RetrievalConfig().models(),
     }
     with tempfile.TemporaryDirectory(prefix="citebot-xquad-") as folder:
-        corpus = build_corpus(benchmark, encoder, Path(folder))
+        corpus = build_corpus(benchmark, encoders, Path(folder))
         qas: tuple[QA, ...] = benchmark.questions
         limit = corpus.config.max_question_chars
         questions = [clean_question(qa.question, limit=limit) for qa in qas]
@@ -460,7 +451,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
 
         start = time.perf_counter()
-        vectors = encoder.encode_queries(questions)
+        vectors = {name: e.encode_queries(questions) for name, e in encoders.items()}
         retriever = corpus.library.retriever
         rankings = channel_rankings(retriever, questions, vectors)
         channel_seconds = time.perf_counter() - start
@@ -474,8 +465,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "rrf": "(c) RRF of (a)+(b)",
             "blend": "(d) blend 0.5/0.5 of (a)+(b) (txtai-style baseline)",
             "pipeline": "(e) full pipeline (Library.search, unfiltered)",
+            "xling": "(f) cross-lingual channel only (for reference)",
         }
-        metrics = {name: evaluate(r, corpus.relevant) for name, r in rankings.items()}
+        order = [n for n in labels if n in rankings]
+        metrics = {name: evaluate(rankings[name], corpus.relevant) for name in order}
         print()
         print(
             table(
@@ -492,7 +485,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         if args.ranking_grid:
             print("\nRanking grid (full pipeline, first stage and rerank depth at defaults):")
-            rows = ranking_grid(corpus, encoder, questions, vectors)
+            rows = ranking_grid(corpus, encoders, questions, vectors)
             rows.sort(key=lambda r: (-r["r1"], -r["mrr10"]))
             print(
                 table(
@@ -515,18 +508,20 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             result["ranking_grid"] = rows
 
         if args.calibrate:
-            result["calibration"] = calibrate(args, corpus, encoder, questions, asked, pair)
+            result["calibration"] = calibrate(args, corpus, encoders, questions, asked, pair)
     return result
 
 
 def calibrate(
     args: argparse.Namespace,
     corpus: Corpus,
-    encoder: Encoder,
+    encoders: Mapping[str, Encoder],
     questions: Sequence[str],
     asked: Sequence[Asked],
     pair: LanguagePair,
 ) -> dict[str, Any]:
+    """The threshold table (``pair.threshold_field``), a recommendation, and its check."""
+    field = pair.threshold_field
     limit = corpus.config.max_question_chars
     offtopic = [clean_question(q, limit=limit) for q in read_questions(pair.offtopic_file)]
     if args.quick:
@@ -542,13 +537,21 @@ def calibrate(
     )
     print(
         table(
-            ["min_confidence", "false refusals", "false answers", "R@1 (filtered)", ""],
+            [
+                field,
+                "false refusals",
+                "false answers",
+                "R@1 (filtered)",
+                "top changed",
+                "",
+            ],
             [
                 [
                     r["threshold"],
                     r["false_refusals"],
                     r["false_answers"],
                     r["r1"],
+                    r["top_changed"],
                     "<- recommended" if best is not None and r is best else "",
                 ]
                 for r in rows
@@ -576,6 +579,7 @@ def calibrate(
         f"{exact:.4f}, which answers {exact_false_answers:.1%} of the off-topic questions."
     )
     out: dict[str, Any] = {
+        "field": field,
         "offtopic_questions": len(offtopic),
         "table": rows,
         "recommended": best,
@@ -593,14 +597,16 @@ def calibrate(
         print(f"No threshold in the table keeps false refusals <= {MAX_FALSE_REFUSALS:.0%}.")
         return out
     print(
-        f"Recommended min_confidence = {best['threshold']}: false refusals "
+        f"Recommended {field} = {best['threshold']}: false refusals "
         f"{best['false_refusals']:.1%}, false answers {best['false_answers']:.1%}, "
         f"R@1 with the filter {best['r1']:.3f}"
     )
     if not args.no_verify:
-        check = verify(corpus, encoder, best["threshold"], questions, offtopic, asked, off_asked)
+        check = verify(
+            corpus, encoders, field, best["threshold"], questions, offtopic, asked, off_asked
+        )
         print(
-            f"Verified with a Library at min_confidence={check['threshold']}: false refusals "
+            f"Verified with a Library at {field}={check['threshold']}: false refusals "
             f"{check['false_refusals']:.1%}, false answers {check['false_answers']:.1%}, "
             f"{check['mismatches_with_prediction']} answered/refused differently than predicted"
         )

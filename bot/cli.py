@@ -233,7 +233,7 @@ def reindex(ctx: click.Context) -> None:
         _fail(str(exc))
     click.echo(
         f"indexed {manifest.passages} passages, {manifest.sentences} sentences "
-        f"with {manifest.model} (corpus version {manifest.corpus_version})"
+        f"with {', '.join(manifest.models().values())} (corpus version {manifest.corpus_version})"
     )
 
 

@@ -7,10 +7,11 @@ and never import torch.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 
 from bot.settings import Settings
 from corpus.store import Store
-from retrieval.encoders import Encoder, load_encoder
+from retrieval.encoders import Encoder, load_encoders
 from retrieval.indexer import Indexer
 from retrieval.service import Library
 
@@ -18,23 +19,25 @@ from retrieval.service import Library
 class Services:
     """One data directory's store, encoder, indexer and library, created on first use."""
 
-    def __init__(self, *, settings: Settings, encoder: Encoder | None = None) -> None:
+    def __init__(
+        self, *, settings: Settings, encoders: Mapping[str, Encoder] | None = None
+    ) -> None:
         self.settings = settings
         self.config = settings.retrieval()
         self.store = Store(data_dir=self.config.data_dir)
         self._lock = threading.Lock()
-        # Tests pass the session's encoder here instead of loading the model again.
-        self._encoder: Encoder | None = encoder
+        # Tests pass the session's encoders here instead of loading the models again.
+        self._encoders: Mapping[str, Encoder] | None = encoders
         self._library: Library | None = None
-        self.indexer = Indexer(config=self.config, store=self.store, encoder=lambda: self.encoder)
+        self.indexer = Indexer(config=self.config, store=self.store, encoders=lambda: self.encoders)
 
     @property
-    def encoder(self) -> Encoder:
-        """The dense encoder (loads the model the first time)."""
+    def encoders(self) -> Mapping[str, Encoder]:
+        """The dense encoders by channel (loads the models the first time)."""
         with self._lock:
-            if self._encoder is None:
-                self._encoder = load_encoder(self.config)
-            return self._encoder
+            if self._encoders is None:
+                self._encoders = load_encoders(self.config)
+            return self._encoders
 
     @property
     def library(self) -> Library:
@@ -42,7 +45,7 @@ class Services:
         if self._library is None:
             if not self.indexer.is_current():
                 self.indexer.ensure_current()
-            library = Library(config=self.config, store=self.store, encoder=self.encoder)
+            library = Library(config=self.config, store=self.store, encoders=self.encoders)
             library.refresh()
             self._library = library
         return self._library

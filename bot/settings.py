@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.config import BUNDLED_MODEL, RetrievalConfig
+from retrieval.config import BUNDLED_CROSSLINGUAL, BUNDLED_MODEL, RetrievalConfig
 
 _TOKEN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{20,}$")
 
@@ -26,8 +26,17 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default=Path("data"), alias="CITEBOT_DATA_DIR")
     model: str = Field(default=BUNDLED_MODEL, alias="CITEBOT_MODEL")
+    crosslingual_model: str = Field(
+        default=BUNDLED_CROSSLINGUAL, alias="CITEBOT_CROSSLINGUAL_MODEL"
+    )
     torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
     min_confidence: float = Field(default=0.35, alias="CITEBOT_MIN_CONFIDENCE")
+    min_confidence_same_language: float = Field(
+        default=0.30, alias="CITEBOT_MIN_CONFIDENCE_SAME_LANGUAGE"
+    )
+    min_confidence_cross_language: float = Field(
+        default=0.14, alias="CITEBOT_MIN_CONFIDENCE_CROSS_LANGUAGE"
+    )
     log_level: str = Field(default="INFO", alias="CITEBOT_LOG_LEVEL")
     moderators: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), alias="CITEBOT_MODERATORS"
@@ -65,6 +74,9 @@ class Settings(BaseSettings):
         return RetrievalConfig(
             data_dir=self.data_dir,
             model=self.model,
+            crosslingual_model=self.crosslingual_model,
             torch_threads=self.torch_threads,
             min_confidence=self.min_confidence,
+            min_confidence_same_language=self.min_confidence_same_language,
+            min_confidence_cross_language=self.min_confidence_cross_language,
         )

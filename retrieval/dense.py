@@ -10,10 +10,6 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-PASSAGES_FILE = "passages.faiss"
-SENTENCES_FILE = "sentences.npy"
-SENTENCE_OFFSETS_FILE = "sentence_offsets.npy"
-
 
 class DenseIndex:
     """Inner-product search over L2-normalised passage vectors (cosine similarity)."""
@@ -35,14 +31,14 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def save(self, folder: Path) -> None:
-        """Write the index into ``folder``."""
-        faiss.write_index(self._index, str(folder / PASSAGES_FILE))
+    def save(self, folder: Path, channel: str) -> None:
+        """Write the index of ``channel`` into ``folder``."""
+        faiss.write_index(self._index, str(folder / f"{channel}.faiss"))
 
     @classmethod
-    def load(cls, folder: Path) -> DenseIndex:
+    def load(cls, folder: Path, channel: str) -> DenseIndex:
         """Read an index written by ``save``."""
-        return cls(index=faiss.read_index(str(folder / PASSAGES_FILE)))
+        return cls(index=faiss.read_index(str(folder / f"{channel}.faiss")))
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The ``k`` nearest ``(passage id, cosine)`` pairs, best first."""
@@ -85,17 +81,17 @@ class SentenceVectors:
         )
         return cls(vectors=vectors, offsets=offsets)
 
-    def save(self, folder: Path) -> None:
-        """Write into ``folder``."""
-        np.save(folder / SENTENCES_FILE, self.vectors)
-        np.save(folder / SENTENCE_OFFSETS_FILE, self.offsets)
+    def save(self, folder: Path, channel: str) -> None:
+        """Write the sentence vectors of ``channel`` into ``folder``."""
+        np.save(folder / f"{channel}-sentences.npy", self.vectors)
+        np.save(folder / f"{channel}-offsets.npy", self.offsets)
 
     @classmethod
-    def load(cls, folder: Path) -> SentenceVectors:
+    def load(cls, folder: Path, channel: str) -> SentenceVectors:
         """Read what ``save`` wrote; the vectors stay on disk, paged in as they are used."""
         return cls(
-            vectors=np.load(folder / SENTENCES_FILE, mmap_mode="r"),
-            offsets=np.load(folder / SENTENCE_OFFSETS_FILE),
+            vectors=np.load(folder / f"{channel}-sentences.npy", mmap_mode="r"),
+            offsets=np.load(folder / f"{channel}-offsets.npy"),
         )
 
     def of(self, passage_id: int) -> np.ndarray:

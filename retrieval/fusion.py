@@ -31,6 +31,25 @@ def blend(channels: Sequence[Mapping[int, float]], weights: Sequence[float]) -> 
     return fused
 
 
+#: The name of the lexical channel in fused score tables.
+LEXICAL = "lexical"
+
+
+def fuse(
+    channels: Mapping[str, Mapping[int, float]],
+    weights: Mapping[int, Mapping[str, float]],
+) -> dict[int, float]:
+    """Blend channels like ``blend``, but with weights per item (they depend on its language).
+
+    ``weights[item][channel]`` weighs that channel's min-max normalised score of ``item``.
+    """
+    normalised = {name: minmax(scores) for name, scores in channels.items()}
+    return {
+        item: sum(w * normalised[name].get(item, 0.0) for name, w in item_weights.items())
+        for item, item_weights in weights.items()
+    }
+
+
 def rrf(rankings: Sequence[Sequence[int]], *, k: int = 60) -> dict[int, float]:
     """Reciprocal rank fusion: sum of ``1 / (k + rank)`` over the lists an item appears in."""
     fused: dict[int, float] = {}

@@ -117,13 +117,11 @@ class SentenceScorer:
         self,
         *,
         question: Question,
-        query_vector: np.ndarray,
         idf: Callable[[str], float],
         word_vectors: WordVectors | None,
         weights: SentenceWeights,
     ) -> None:
         self.question = question
-        self.query_vector = query_vector
         self.weights = weights
         self._word_vectors = word_vectors
         self._terms = list({t.stem: t for t in question.terms}.values())
@@ -134,20 +132,29 @@ class SentenceScorer:
     def score(
         self,
         passages: Sequence[Passage],
-        vectors: Sequence[np.ndarray],
+        cosines: Sequence[np.ndarray],
         analysed: Sequence[Sequence[SentenceTerms]],
+        near_synonyms: Sequence[bool],
     ) -> list[SentenceScores]:
-        """Features of each sentence of each passage, computed together (one word lookup)."""
-        coverage = self._coverage([s for group in analysed for s in group])
+        """Features of each sentence of each passage, computed together (one word lookup).
+
+        ``cosines`` are each passage's sentence similarities with the question;
+        ``near_synonyms`` says per passage whether word-piece near-synonyms may earn credit
+        (only within the language the word vectors know).
+        """
+        flat = [s for group in analysed for s in group]
+        soft = [
+            allowed for group, allowed in zip(analysed, near_synonyms, strict=True) for _ in group
+        ]
+        coverage = self._coverage(flat, soft)
         w = self.weights
         out: list[SentenceScores] = []
         cursor = 0
-        for passage, matrix, group in zip(passages, vectors, analysed, strict=True):
+        for passage, cosine, group in zip(passages, cosines, analysed, strict=True):
             texts = passage.sentence_texts()
             n = len(group)
-            cosine = (
-                matrix @ self.query_vector if len(matrix) == n else np.zeros(n, dtype=np.float32)
-            )
+            if len(cosine) != n:
+                cosine = np.zeros(n, dtype=np.float32)
             cov = coverage[cursor : cursor + n]
             cursor += n
             kind = np.array(
@@ -157,7 +164,7 @@ class SentenceScorer:
             out.append(SentenceScores(cosine=cosine, coverage=cov, answer_type=kind, total=total))
         return out
 
-    def _coverage(self, sentences: Sequence[SentenceTerms]) -> np.ndarray:
+    def _coverage(self, sentences: Sequence[SentenceTerms], soft: Sequence[bool]) -> np.ndarray:
         """IDF-weighted share of the question's terms each sentence has, or nearly has."""
         if not self._terms or not sentences:
             return np.zeros(len(sentences), dtype=np.float32)
@@ -166,8 +173,12 @@ class SentenceScorer:
             dtype=np.float32,
         )
         soft_terms = [t.word for t, soft in zip(self._terms, self._soft, strict=True) if soft]
-        if self._word_vectors is not None and soft_terms:
-            vocabulary = list(dict.fromkeys(w for s in sentences for w in s.words))
+        if self._word_vectors is not None and soft_terms and any(soft):
+            vocabulary = list(
+                dict.fromkeys(
+                    w for s, ok in zip(sentences, soft, strict=True) if ok for w in s.words
+                )
+            )
             if vocabulary:
                 query = self._word_vectors(soft_terms)
                 words = self._word_vectors(vocabulary)
@@ -177,7 +188,7 @@ class SentenceScorer:
                     column = {w: i for i, w in enumerate(vocabulary)}
                     soft_rows = np.flatnonzero(self._soft)
                     for i, s in enumerate(sentences):
-                        if s.words:
+                        if s.words and soft[i]:
                             best = near[:, [column[w] for w in s.words]].max(axis=1)
                             credit[i, soft_rows] = np.maximum(credit[i, soft_rows], best)
         return (credit @ self._idf) / self._idf.sum()

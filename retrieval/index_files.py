@@ -25,9 +25,18 @@ from pydantic import BaseModel, ConfigDict
 
 from retrieval.errors import IndexMismatch, IndexMissing
 
-FORMAT = 1
+FORMAT = 2
 MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
+
+
+class ChannelInfo(BaseModel):
+    """The model of one dense channel and the size of its vectors."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    model: str
+    dimension: int
 
 
 class Manifest(BaseModel):
@@ -36,27 +45,40 @@ class Manifest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     format: int = FORMAT
-    model: str
-    dimension: int
+    channels: dict[str, ChannelInfo]
     passages: int
     sentences: int
     corpus_version: int
     built_at: str
-    channels: tuple[str, ...] = ()
 
-    def check(self, *, model: str, dimension: int) -> None:
-        """Refuse to use an index built with another model or dimension than configured."""
+    def models(self) -> dict[str, str]:
+        """The model of each dense channel."""
+        return {name: info.model for name, info in self.channels.items()}
+
+    def check(self, models: dict[str, str], dimensions: dict[str, int] | None = None) -> None:
+        """Refuse an index built with other models (or dimensions) than configured."""
         if self.format != FORMAT:
             raise IndexMismatch(
                 f"the index has format {self.format}, this citebot reads {FORMAT}; "
                 "run `citebot reindex`"
             )
-        if self.model != model or self.dimension != dimension:
+        built = self.models()
+        if built != models:
             raise IndexMismatch(
-                f"the index was built with model {self.model!r} ({self.dimension} dimensions) "
-                f"but the configured model is {model!r} ({dimension} dimensions); "
-                "run `citebot reindex` to rebuild it, or set CITEBOT_MODEL back"
+                f"the index was built with {_describe(built)} but the configuration names "
+                f"{_describe(models)}; run `citebot reindex` to rebuild it, or set "
+                "CITEBOT_MODEL / CITEBOT_CROSSLINGUAL_MODEL back"
             )
+        for name, dimension in (dimensions or {}).items():
+            if self.channels[name].dimension != dimension:
+                raise IndexMismatch(
+                    f"the index has {self.channels[name].dimension}-dimensional {name} vectors "
+                    f"but model {models[name]!r} makes {dimension}; run `citebot reindex`"
+                )
+
+
+def _describe(models: dict[str, str]) -> str:
+    return ", ".join(f"{name} model {model!r}" for name, model in sorted(models.items()))
 
 
 class IndexFiles:

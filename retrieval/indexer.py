@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ from corpus.store import Store, now, text_hash
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
-from retrieval.errors import IndexMismatch, IndexMissing
-from retrieval.index_files import IndexFiles, Manifest
+from retrieval.errors import IndexMissing
+from retrieval.index_files import ChannelInfo, IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
 
 #: ``progress(done, total)`` is called while texts are embedded.
@@ -51,14 +52,15 @@ class Indexer:
         *,
         config: RetrievalConfig,
         store: Store,
-        encoder: Callable[[], Encoder],
+        encoders: Callable[[], Mapping[str, Encoder]],
     ) -> None:
         self.config = config
         self.store = store
         self.files = IndexFiles(data_dir=config.data_dir)
-        # The model loads only when something must be embedded (it takes seconds).
-        self._encoder_factory = encoder
-        self._encoder: Encoder | None = None
+        # The models load only when something must be embedded (it takes seconds).
+        self._encoder_factory = encoders
+        self._encoders: Mapping[str, Encoder] | None = None
+        self.models = config.models()
         self.chunking = ChunkingOptions(
             target_sentences=config.target_sentences,
             min_sentences=min(2, config.target_sentences),
@@ -66,11 +68,11 @@ class Indexer:
         )
 
     @property
-    def encoder(self) -> Encoder:
-        """The dense encoder, loaded on first use."""
-        if self._encoder is None:
-            self._encoder = self._encoder_factory()
-        return self._encoder
+    def encoders(self) -> Mapping[str, Encoder]:
+        """The dense encoders by channel, loaded on first use."""
+        if self._encoders is None:
+            self._encoders = self._encoder_factory()
+        return self._encoders
 
     # -- changes -----------------------------------------------------------------------------
 
@@ -104,7 +106,10 @@ class Indexer:
             self.ensure_current()
             return unchanged
         texts = [_texts(document, chunks) for document, chunks in changed]
-        fresh = self._embed_missing([t for group in texts for t in group], progress=progress)
+        flat = [t for group in texts for t in group]
+        fresh: set[str] = set()
+        for channel in self.models:
+            fresh |= self._embed_missing(channel, flat, progress=progress)
         stored = self.store.replace_sources(changed, actor=actor)
         results = [
             IngestResult(
@@ -127,20 +132,20 @@ class Indexer:
     # -- indexes -----------------------------------------------------------------------------
 
     def is_current(self) -> bool:
-        """Whether the published index matches the corpus version and the configured model."""
+        """Whether the published index matches the corpus version and the configured models."""
         try:
             _, manifest = self.files.current()
         except IndexMissing:
             return False
         return (
             manifest.corpus_version == self.store.corpus_version()
-            and manifest.model == self.config.model
+            and manifest.models() == self.models
         )
 
     def ensure_current(self, *, progress: Progress | None = None) -> Manifest:
         """Publish an index of the current corpus version unless one already is.
 
-        An index built with another model is refused, not silently re-embedded: that is a
+        An index built with other models is refused, not silently re-embedded: that is a
         deliberate ``reindex``.
         """
         with self.files.writing():
@@ -154,12 +159,7 @@ class Indexer:
             _, manifest = self.files.current()
         except IndexMissing:
             return None
-        if manifest.model != self.config.model:
-            raise IndexMismatch(
-                f"the index was built with model {manifest.model!r} but the configured model "
-                f"is {self.config.model!r}; run `citebot reindex` to rebuild it, "
-                "or set CITEBOT_MODEL back"
-            )
+        manifest.check(self.models)
         return manifest
 
     def reindex(self, *, progress: Progress | None = None) -> Manifest:
@@ -170,69 +170,82 @@ class Indexer:
     def _build(self, *, progress: Progress | None) -> Manifest:
         version, passages = self.store.snapshot()
         texts = [p.text for p in passages] + [s for p in passages for s in p.sentence_texts()]
-        self._embed_missing(texts, progress=progress)
-        vectors = self._vectors(texts)
-        dimension = self._dimension(vectors)
         ids = np.array([p.id for p in passages], dtype=np.int64)
-        passage_matrix = (
-            np.stack([vectors[text_hash(p.text)] for p in passages])
-            if passages
-            else np.zeros((0, dimension), dtype=np.float32)
-        )
-        dense = DenseIndex.build(ids, passage_matrix, dimension=dimension)
-        sentence_rows = [
-            (p.id, np.stack([vectors[text_hash(s)] for s in p.sentence_texts()])) for p in passages
-        ]
-        sentences = SentenceVectors.build(sentence_rows, dimension=dimension)
+        channels: dict[str, ChannelInfo] = {}
+        writers: list[Callable[[Path], None]] = []
+        sentence_count = 0
+        for channel, model in self.models.items():
+            self._embed_missing(channel, texts, progress=progress)
+            vectors = self._vectors(model, texts)
+            dimension = self._dimension(channel, vectors)
+            matrix = (
+                np.stack([vectors[text_hash(p.text)] for p in passages])
+                if passages
+                else np.zeros((0, dimension), dtype=np.float32)
+            )
+            dense = DenseIndex.build(ids, matrix, dimension=dimension)
+            sentences = SentenceVectors.build(
+                [
+                    (p.id, np.stack([vectors[text_hash(s)] for s in p.sentence_texts()]))
+                    for p in passages
+                ],
+                dimension=dimension,
+            )
+            sentence_count = len(sentences.vectors)
+            channels[channel] = ChannelInfo(model=model, dimension=dimension)
+            writers.append(partial(dense.save, channel=channel))
+            writers.append(partial(sentences.save, channel=channel))
         lexical = LexicalIndex.build([(p.id, p.text, p.language) for p in passages])
+        writers.append(lexical.save)
         manifest = Manifest(
-            model=self.config.model,
-            dimension=dimension,
+            channels=channels,
             passages=len(passages),
-            sentences=len(sentences.vectors),
+            sentences=sentence_count,
             corpus_version=version,
             built_at=now(),
-            channels=("dense", "lexical"),
         )
 
         def write(folder: Path) -> None:
-            dense.save(folder)
-            sentences.save(folder)
-            lexical.save(folder)
+            for writer in writers:
+                writer(folder)
 
         self.files.publish(manifest, write)
         return manifest
 
-    def _dimension(self, vectors: dict[str, np.ndarray]) -> int:
+    def _dimension(self, channel: str, vectors: dict[str, np.ndarray]) -> int:
         for vector in vectors.values():
             return int(vector.shape[0])
         # An empty corpus: keep the dimension of the last build rather than load the model.
         try:
             _, manifest = self.files.current()
-            if manifest.model == self.config.model:
-                return manifest.dimension
+            info = manifest.channels.get(channel)
+            if info is not None and info.model == self.models[channel]:
+                return info.dimension
         except IndexMissing:
             pass
-        return self.encoder.dimension
+        return self.encoders[channel].dimension
 
-    def _vectors(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+    def _vectors(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
         hashes = [text_hash(t) for t in texts]
-        blobs = self.store.cached_vectors(self.config.model, hashes)
+        blobs = self.store.cached_vectors(model, hashes)
         return {h: np.frombuffer(b, dtype=np.float32) for h, b in blobs.items()}
 
-    def _embed_missing(self, texts: Sequence[str], *, progress: Progress | None) -> set[str]:
-        """Embed and cache the texts the cache lacks; return the hashes embedded."""
+    def _embed_missing(
+        self, channel: str, texts: Sequence[str], *, progress: Progress | None
+    ) -> set[str]:
+        """Embed and cache the texts the cache lacks for ``channel``; return the hashes."""
+        model = self.models[channel]
         by_hash = {text_hash(t): t for t in texts}
-        cached = self.store.cached_vectors(self.config.model, list(by_hash))
+        cached = self.store.cached_vectors(model, list(by_hash))
         missing = [(h, t) for h, t in by_hash.items() if h not in cached]
         total = len(missing)
         if progress:
             progress(0, total)
         for start in range(0, total, _BATCH):
             batch = missing[start : start + _BATCH]
-            matrix = self.encoder.encode_passages([t for _, t in batch])
+            matrix = self.encoders[channel].encode_passages([t for _, t in batch])
             self.store.put_vectors(
-                self.config.model,
+                model,
                 {
                     h: np.asarray(v, dtype=np.float32).tobytes()
                     for (h, _), v in zip(batch, matrix, strict=True)

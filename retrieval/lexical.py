@@ -29,8 +29,9 @@ _GROUP_SEPARATORS = re.compile(r"[,.\u00a0\u202f ](?=\d{3}(?!\d))")
 _STEMMERS = {
     "en": "english",
     "ru": "russian",
-    # Belarusian has no Snowball stemmer; its inflections are close enough to Russian's that the
-    # Russian stemmer removes most endings (measured in the README's language section).
+    # Belarusian has no Snowball stemmer. After mapping its own letters to Russian look-alikes
+    # the Russian stemmer conflates 56% of same-word form pairs with no false merges, against
+    # 39% unmapped and 0.2% unstemmed (hand-written word forms; README, Languages).
     "be": "russian",
     "uk": "russian",
     "pl": "polish",
@@ -49,6 +50,7 @@ _STOPWORDS = {
 }
 
 _stemmer_lock = threading.Lock()
+_BE_TO_RU = str.maketrans({"і": "и", "ў": "в", "'": "ъ", "’": "ъ"})
 
 
 @lru_cache(maxsize=16)
@@ -74,9 +76,13 @@ def terms(text: str, language: str) -> list[Term]:
         elif len(token) > 1 and token not in stop:
             words.append(token)
     stemmer = _stemmer(language)
+    mapped = [w.translate(_BE_TO_RU) for w in words] if language == "be" else words
     # PyStemmer objects are not thread-safe.
     with _stemmer_lock:
-        return [Term(w, w if w[0].isdigit() else stemmer.stemWord(w)) for w in words]
+        return [
+            Term(w, w if w[0].isdigit() else stemmer.stemWord(m))
+            for w, m in zip(words, mapped, strict=True)
+        ]
 
 
 def tokenize(text: str, language: str) -> list[str]:
@@ -87,9 +93,10 @@ def tokenize(text: str, language: str) -> list[str]:
 class LexicalIndex:
     """BM25 over passages; ``ids[i]`` is the passage id of document ``i``."""
 
-    def __init__(self, *, bm25: bm25s.BM25, ids: np.ndarray) -> None:
+    def __init__(self, *, bm25: bm25s.BM25, ids: np.ndarray, languages: np.ndarray) -> None:
         self._bm25 = bm25
         self.ids = ids
+        self._language = dict(zip(ids.tolist(), languages.tolist(), strict=True))
         self._vocab: dict[str, int] = bm25.vocab_dict
         # bm25s keeps scores column-major by token: the column lengths are document frequencies.
         scores = getattr(bm25, "scores", None) or {}
@@ -105,7 +112,8 @@ class LexicalIndex:
         else:
             bm25.vocab_dict = {}
         ids = np.array([pid for pid, _, _ in passages], dtype=np.int64)
-        return cls(bm25=bm25, ids=ids)
+        languages = np.array([language for _, _, language in passages], dtype="<U8")
+        return cls(bm25=bm25, ids=ids, languages=languages)
 
     def save(self, folder: Path) -> None:
         """Write the index into ``folder`` (the caller makes the folder durable and atomic)."""
@@ -113,18 +121,24 @@ class LexicalIndex:
         if len(self.ids):
             self._bm25.save(str(folder / "bm25"))
         np.save(folder / "bm25_ids.npy", self.ids)
+        np.save(folder / "languages.npy", np.array(list(self._language.values()), dtype="<U8"))
         (folder / "bm25.json").write_text(json.dumps({"count": len(self.ids)}))
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
         """Read an index written by ``save``."""
         ids = np.load(folder / "bm25_ids.npy")
+        languages = np.load(folder / "languages.npy")
         if len(ids):
             bm25 = bm25s.BM25.load(str(folder / "bm25"))
         else:
             bm25 = bm25s.BM25()
             bm25.vocab_dict = {}
-        return cls(bm25=bm25, ids=ids)
+        return cls(bm25=bm25, ids=ids, languages=languages)
+
+    def language_of(self, passage_id: int) -> str:
+        """The language of a passage of this build ("en" if unknown)."""
+        return self._language.get(passage_id, "en")
 
     def idf(self, stem: str) -> float:
         """Inverse document frequency of an indexed token (as rare as can be when unknown)."""

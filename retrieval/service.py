@@ -10,17 +10,20 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
+from collections.abc import Collection, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from corpus.models import Answer, Hit, Passage
 from corpus.store import Store
-from retrieval.config import RetrievalConfig
+from retrieval.config import CROSSLINGUAL, PRIMARY, RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
 from retrieval.errors import IndexMissing, QuestionRejected
-from retrieval.fusion import blend, minmax, top
+from retrieval.fusion import LEXICAL, fuse, minmax, top
 from retrieval.highlight import (
     SentenceScorer,
     SentenceTerms,
@@ -33,21 +36,62 @@ from retrieval.lexical import LexicalIndex
 from retrieval.question import analyse
 
 _TERMS_CACHE = 20_000
+#: Once an answer is confident, its other passages are shown down to this share of the bar.
+_SHOWN = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class PairWeights:
+    """How much each channel counts for one (question language, passage language) pair."""
+
+    dense: float
+    crosslingual: float
+    lexical: float
 
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
-    """The weights of the two ranking stages (chosen on XQuAD; see README, Ranking)."""
+    """The weights of the two ranking stages (chosen on XQuAD; see README, How answers are
+    chosen). Which channels count depends on the languages of the question and the passage:
+    the English model is noise across languages, BM25 is nothing across them."""
 
-    #: Stage 1: min-max blend of passage cosine and BM25, to pick candidates.
-    first_dense: float = 0.5
-    first_lexical: float = 0.5
+    #: English question, English passage: MiniLM and BM25 (the cross-lingual channel adds
+    #: nothing measurable here and would cost English quality).
+    english: PairWeights = PairWeights(dense=0.5, crosslingual=0.0, lexical=0.5)
+    #: Same language other than English (Russian question, Russian passage).
+    same_language: PairWeights = PairWeights(dense=0.0, crosslingual=0.3, lexical=0.7)
+    #: Different languages (Russian question, English passage).
+    cross_language: PairWeights = PairWeights(dense=0.0, crosslingual=0.6, lexical=0.4)
     #: How many stage-1 candidates stage 2 rescores sentence by sentence.
     rerank: int = 20
     #: Stage 2: passage-level evidence added to the best sentence's score.
     dense: float = 0.25
     lexical: float = 0.25
     sentences: SentenceWeights = field(default_factory=SentenceWeights)
+
+    @staticmethod
+    def kind(question: str, passage: str) -> str:
+        """english, same_language or cross_language: how a question relates to a passage."""
+        if question != passage:
+            return "cross_language"
+        return "english" if question == "en" else "same_language"
+
+    def weights(self, question: str, passage: str, channels: Collection[str]) -> dict[str, float]:
+        """Channel weights for a question language and a passage language."""
+        pair = getattr(self, self.kind(question, passage))
+        if CROSSLINGUAL in channels:
+            return {PRIMARY: pair.dense, CROSSLINGUAL: pair.crosslingual, LEXICAL: pair.lexical}
+        # Without a cross-lingual model the primary one does its share.
+        return {PRIMARY: pair.dense + pair.crosslingual, LEXICAL: pair.lexical}
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """One dense channel of a build: its encoder, passage index and sentence vectors."""
+
+    encoder: Encoder
+    dense: DenseIndex
+    sentences: SentenceVectors
 
 
 def clean_question(text: str, *, limit: int) -> str:
@@ -69,23 +113,24 @@ class Retriever:
         *,
         config: RetrievalConfig,
         store: Store,
-        encoder: Encoder,
         manifest: Manifest,
-        dense: DenseIndex,
-        sentences: SentenceVectors,
+        channels: Mapping[str, Channel],
         lexical: LexicalIndex,
         ranking: Ranking | None = None,
     ) -> None:
         self.config = config
         self.store = store
-        self.encoder = encoder
         self.manifest = manifest
-        self.dense = dense
-        self.sentences = sentences
+        self.channels = dict(channels)
         self.lexical = lexical
         self.ranking = ranking or Ranking()
         self._terms_cache: OrderedDict[int, list[SentenceTerms]] = OrderedDict()
         self._terms_lock = threading.Lock()
+
+    @property
+    def dense(self) -> DenseIndex:
+        """The primary channel's passage index."""
+        return self.channels[PRIMARY].dense
 
     def _terms(self, passage: Passage) -> list[SentenceTerms]:
         """Sentence terms of a passage, cached: popular passages are asked about again and again."""
@@ -102,11 +147,12 @@ class Retriever:
         return found
 
     @classmethod
-    def load(cls, *, config: RetrievalConfig, store: Store, encoder: Encoder) -> Retriever:
-        """Load the published build; refuse one built with another model."""
+    def load(
+        cls, *, config: RetrievalConfig, store: Store, encoders: Mapping[str, Encoder]
+    ) -> Retriever:
+        """Load the published build; refuse one built with other models."""
         folder, manifest = IndexFiles(data_dir=config.data_dir).current()
-        manifest.check(model=encoder.name, dimension=encoder.dimension)
-        return cls.from_folder(folder, manifest, config=config, store=store, encoder=encoder)
+        return cls.from_folder(folder, manifest, config=config, store=store, encoders=encoders)
 
     @classmethod
     def from_folder(
@@ -116,97 +162,138 @@ class Retriever:
         *,
         config: RetrievalConfig,
         store: Store,
-        encoder: Encoder,
+        encoders: Mapping[str, Encoder],
     ) -> Retriever:
         """Load the build in ``folder``; a damaged build is ``IndexMissing``."""
+        manifest.check(
+            {name: e.name for name, e in encoders.items()},
+            {name: e.dimension for name, e in encoders.items()},
+        )
         try:
-            dense = DenseIndex.load(folder)
-            sentences = SentenceVectors.load(folder)
+            channels = {
+                name: Channel(
+                    encoder=encoder,
+                    dense=DenseIndex.load(folder, name),
+                    sentences=SentenceVectors.load(folder, name),
+                )
+                for name, encoder in encoders.items()
+            }
             lexical = LexicalIndex.load(folder)
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexMissing(
                 f"the index in {folder} is damaged ({exc}); run `citebot reindex`"
             ) from exc
         return cls(
-            config=config,
-            store=store,
-            encoder=encoder,
-            manifest=manifest,
-            dense=dense,
-            sentences=sentences,
-            lexical=lexical,
+            config=config, store=store, manifest=manifest, channels=channels, lexical=lexical
         )
 
     def search(self, question: str, *, k: int = 3) -> Answer:
         """The ``k`` best hits for ``question``, or ``answered=False`` if none is reliable."""
         text = clean_question(question, limit=self.config.max_question_chars)
         analysed = analyse(text)
-        query = self.encoder.encode_queries([text])[0]
+        language = analysed.language
         r = self.ranking
         n = self.config.candidates
-        dense_scores = dict(self.dense.search(query, n))
-        lexical_scores = dict(self.lexical.search(analysed.tokens, n))
-        first = blend([dense_scores, lexical_scores], [r.first_dense, r.first_lexical])
+        queries = {name: c.encoder.encode_queries([text])[0] for name, c in self.channels.items()}
+        scores: dict[str, dict[int, float]] = {
+            name: dict(c.dense.search(queries[name], n)) for name, c in self.channels.items()
+        }
+        scores[LEXICAL] = dict(self.lexical.search(analysed.tokens, n))
+        weights = {
+            pid: r.weights(language, self.lexical.language_of(pid), self.channels)
+            for pid in set().union(*scores.values())
+        }
+        first = fuse(scores, weights)
         candidates = top(first, max(r.rerank, k))
         passages = self.store.passages(candidates)
         candidates = [c for c in candidates if c in passages]
         if not candidates:
-            return Answer(question=text, answered=False, language=analysed.language)
-        missing = [c for c in candidates if c not in dense_scores]
-        dense_scores.update(self.dense.scores(missing, query))
-        dense_norm = minmax({c: dense_scores[c] for c in candidates})
-        lexical_norm = minmax({c: lexical_scores.get(c, 0.0) for c in candidates})
+            return Answer(question=text, answered=False, language=language)
+        for name, channel in self.channels.items():
+            missing = [c for c in candidates if c not in scores[name]]
+            scores[name].update(channel.dense.scores(missing, queries[name]))
+        normalised = {
+            name: minmax({c: found.get(c, 0.0) for c in candidates})
+            for name, found in scores.items()
+        }
+        cosines = []
+        for pid in candidates:
+            share = _dense_shares(weights[pid])
+            cosines.append(
+                sum(
+                    (
+                        share[name] * (self.channels[name].sentences.of(pid) @ queries[name])
+                        for name in share
+                        if share[name]
+                    ),
+                    np.zeros(len(passages[pid].sentence_texts()), dtype=np.float32),
+                )
+            )
+        chosen_passages = [passages[pid] for pid in candidates]
         scorer = SentenceScorer(
             question=analysed,
-            query_vector=query,
             idf=self.lexical.idf,
-            word_vectors=self.encoder.word_vectors,
+            word_vectors=self.channels[PRIMARY].encoder.word_vectors,
             weights=r.sentences,
         )
-        ranked: list[tuple[float, float, int, int]] = []
-        chosen_passages = [passages[pid] for pid in candidates]
-        all_scores = scorer.score(
+        sentence_scores = scorer.score(
             chosen_passages,
-            [self.sentences.of(pid) for pid in candidates],
+            cosines,
             [self._terms(p) for p in chosen_passages],
+            [language == "en" and p.language == "en" for p in chosen_passages],
         )
-        for pid, scores in zip(candidates, all_scores, strict=True):
-            best = scores.best
+        ranked: list[tuple[float, float, float, int, int]] = []
+        for pid, found in zip(candidates, sentence_scores, strict=True):
+            best = found.best
+            share = _dense_shares(weights[pid])
+            dense = sum(share[name] * normalised[name][pid] for name in share)
             final = (
-                r.dense * dense_norm[pid]
-                + r.lexical * lexical_norm[pid]
-                + float(scores.total[best])
+                r.dense * dense + r.lexical * normalised[LEXICAL][pid] + float(found.total[best])
             )
-            ranked.append((final, scores.confidence(r.sentences), pid, best))
-        ranked.sort(key=lambda row: (-row[0], row[2]))
-        chosen = [row for row in ranked if row[1] >= self.config.min_confidence][:k]
-        sources = self.store.sources_by_id(
-            list({passages[pid].source_id for _, _, pid, _ in chosen})
-        )
+            threshold = self.config.threshold(r.kind(language, passages[pid].language))
+            confidence = found.confidence(r.sentences)
+            ranked.append((final, confidence, threshold, pid, best))
+        ranked.sort(key=lambda row: (-row[0], row[3]))
+        # Answered when one of the best k is confident enough; then the best k are shown in
+        # ranking order, leaving out only those clearly below the bar.
+        best = ranked[:k]
+        answered = any(confidence >= threshold for _, confidence, threshold, _, _ in best)
+        chosen = [row for row in best if row[1] >= _SHOWN * row[2]] if answered else []
+        sources = self.store.sources_by_id(list({passages[pid].source_id for *_, pid, _ in chosen}))
         hits = tuple(
             Hit(
                 passage=passages[pid],
                 source=sources[passages[pid].source_id],
                 score=round(final, 4),
                 highlight=highlight_span(passages[pid], best),
+                confidence=round(confidence, 4),
             )
-            for final, _, pid, best in chosen
+            for final, confidence, _, pid, best in chosen
             if passages[pid].source_id in sources
         )
-        return Answer(question=text, answered=bool(hits), hits=hits, language=analysed.language)
+        return Answer(question=text, answered=bool(hits), hits=hits, language=language)
 
     async def asearch(self, question: str, *, k: int = 3) -> Answer:
         """``search`` off the event loop (encoding and scoring are CPU-bound)."""
         return await asyncio.to_thread(self.search, question, k=k)
 
 
+def _dense_shares(weights: Mapping[str, float]) -> dict[str, float]:
+    """The dense channels' weights scaled to sum to one (for sentence similarity)."""
+    dense = {name: w for name, w in weights.items() if name != LEXICAL}
+    total = sum(dense.values())
+    return {name: w / total for name, w in dense.items()} if total else dense
+
+
 class Library:
     """The current ``Retriever`` of a data directory, swapped when a new build is published."""
 
-    def __init__(self, *, config: RetrievalConfig, store: Store, encoder: Encoder) -> None:
+    def __init__(
+        self, *, config: RetrievalConfig, store: Store, encoders: Mapping[str, Encoder]
+    ) -> None:
         self.config = config
         self.store = store
-        self.encoder = encoder
+        self.encoders = dict(encoders)
         self.files = IndexFiles(data_dir=config.data_dir)
         self._lock = threading.Lock()
         self._name: str | None = None
@@ -227,9 +314,8 @@ class Library:
             if name is not None and name == self._name and self._retriever is not None:
                 return False
             folder, manifest = self.files.current()
-            manifest.check(model=self.encoder.name, dimension=self.encoder.dimension)
             self._retriever = Retriever.from_folder(
-                folder, manifest, config=self.config, store=self.store, encoder=self.encoder
+                folder, manifest, config=self.config, store=self.store, encoders=self.encoders
             )
             self._name = folder.name
             return True

@@ -11,7 +11,8 @@ import pytest
 from bot.services import Services
 from bot.settings import Settings
 from corpus.loaders import load_path
-from retrieval.encoders import Encoder, SentenceTransformerEncoder
+from retrieval.config import RetrievalConfig
+from retrieval.encoders import Encoder, load_encoders
 from tests.documents import SEED
 from tests.telegram_fake import fake_telegram  # noqa: F401  (a fixture)
 
@@ -22,14 +23,14 @@ for _name in list(os.environ):
 
 
 @pytest.fixture(scope="session")
-def encoder() -> Encoder:
-    """The bundled MiniLM, loaded once per test session."""
-    return SentenceTransformerEncoder()
+def encoders() -> dict[str, Encoder]:
+    """The bundled models (MiniLM and USE-m3), loaded once per test session."""
+    return load_encoders(RetrievalConfig())
 
 
 @pytest.fixture
 def make_services(
-    tmp_path_factory: pytest.TempPathFactory, encoder: Encoder
+    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder]
 ) -> Iterator[Callable[..., Services]]:
     """Build ``Services`` over a fresh data directory (settings overridable by keyword)."""
     made: list[Services] = []
@@ -37,7 +38,7 @@ def make_services(
     def make(data_dir: Path | None = None, **settings: object) -> Services:
         folder = data_dir or tmp_path_factory.mktemp("data")
         values = {"CITEBOT_DATA_DIR": str(folder), **settings}
-        services = Services(settings=Settings(_env_file=None, **values), encoder=encoder)
+        services = Services(settings=Settings(_env_file=None, **values), encoders=encoders)
         made.append(services)
         return services
 
@@ -47,11 +48,11 @@ def make_services(
 
 
 @pytest.fixture(scope="session")
-def seeded_dir(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Path:
+def seeded_dir(tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder]) -> Path:
     """A data directory holding the bundled corpus (read-only for tests that use it)."""
     folder = tmp_path_factory.mktemp("seeded")
     services = Services(
-        settings=Settings(_env_file=None, CITEBOT_DATA_DIR=str(folder)), encoder=encoder
+        settings=Settings(_env_file=None, CITEBOT_DATA_DIR=str(folder)), encoders=encoders
     )
     services.indexer.ingest([load_path(SEED)])
     services.close()

@@ -167,7 +167,7 @@ def test_a_damaged_index_is_reported_and_reindex_rebuilds_it(
 ) -> None:
     services = make_services()
     assert _run(services, "ingest", str(SEED)).exit_code == 0
-    for path in (services.config.data_dir / "index").glob("v*/passages.faiss"):
+    for path in (services.config.data_dir / "index").glob("v*/dense.faiss"):
         path.unlink()
     result = _run(make_services(services.config.data_dir), "ask", CANONICAL)
     assert result.exit_code == 1

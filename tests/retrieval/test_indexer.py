@@ -92,14 +92,21 @@ def test_an_index_built_with_another_model_is_refused(
     assert [s.identity for s in other.store.sources()] == ["viasna.md"]
 
 
-def test_a_library_refuses_a_manifest_for_another_encoder(
+def test_a_library_refuses_a_manifest_for_other_encoders(
     make_services: Callable[..., Services],
 ) -> None:
     services = make_services()
     services.indexer.ingest([_doc()])
     _, manifest = IndexFiles(data_dir=services.config.data_dir).current()
-    with pytest.raises(IndexMismatch):
-        manifest.check(model=manifest.model, dimension=manifest.dimension + 1)
+    models = manifest.models()
+    assert models == {"dense": "all-MiniLM-L6-v2", "xling": "use-m3"}
+    dimensions = {name: info.dimension for name, info in manifest.channels.items()}
+    assert dimensions == {"dense": 384, "xling": 512}
+    manifest.check(models, dimensions)
+    with pytest.raises(IndexMismatch, match="384"):
+        manifest.check(models, {**dimensions, "dense": 768})
+    with pytest.raises(IndexMismatch, match="CITEBOT_CROSSLINGUAL_MODEL"):
+        manifest.check({**models, "xling": "other"})
 
 
 def test_a_stale_index_is_rebuilt_from_cached_vectors(
@@ -170,6 +177,7 @@ def test_killing_an_ingest_never_breaks_the_corpus_or_index(
         assert "1,200" in answer.hits[0].passage.text
         assert survivor.indexer.is_current()
         retriever = survivor.library.retriever
-        assert len(retriever.dense) == survivor.store.passage_count()
-        assert np.isfinite(retriever.sentences.vectors).all()
+        for channel in retriever.channels.values():
+            assert len(channel.dense) == survivor.store.passage_count()
+            assert np.isfinite(channel.sentences.vectors).all()
         survivor.close()
