@@ -96,6 +96,7 @@ class LanguagePair:
     documents_file: Path
     documents_language: str
     offtopic_file: Path
+    questions_language: str = "en"
     #: The RetrievalConfig field that thresholds this pair's answers (the cross-lingual channel
     #: has its own scale).
     threshold_field: str = "min_confidence"
@@ -117,6 +118,7 @@ PAIRS: dict[str, LanguagePair] = {
         documents_file=XQUAD_DIR / "xquad.en.json",
         documents_language="en",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
+        questions_language="ru",
         threshold_field="min_crosslingual_confidence",
     ),
     "ru-ru": LanguagePair(
@@ -125,6 +127,7 @@ PAIRS: dict[str, LanguagePair] = {
         documents_file=XQUAD_DIR / "xquad.ru.json",
         documents_language="ru",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
+        questions_language="ru",
         threshold_field="min_crosslingual_confidence",
     ),
 }

@@ -226,6 +226,8 @@ class Asked:
 
     ranking: list[int]
     confidence: dict[int, float]
+    #: The language the pipeline detected for the question.
+    language: str | None = None
 
     @property
     def top_confidence(self) -> float:
@@ -252,8 +254,10 @@ def ask_all(library: Library, questions: Sequence[str]) -> list[Asked]:
     depth = max(MRR_AT, library.retriever.ranking.rerank)
     out: list[Asked] = []
     for question in questions:
-        hits = library.search(question, k=depth).hits
-        out.append(Asked([h.passage.id for h in hits], {h.passage.id: h.confidence for h in hits}))
+        answer = library.search(question, k=depth)
+        ranking = [h.passage.id for h in answer.hits]
+        confidence = {h.passage.id: h.confidence for h in answer.hits}
+        out.append(Asked(ranking, confidence, answer.language))
     return out
 
 
@@ -482,6 +486,32 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "including encoding; the issue's txtai hybrid scored R@1 0.902)"
         )
         result["metrics"] = {n: asdict(m) | {"label": labels[n]} for n, m in metrics.items()}
+        other = [i for i, a in enumerate(asked) if a.language != pair.questions_language]
+        if other:
+            hit = sum(1 for i in other if first_hit(asked[i].ranking, corpus.relevant[i]) == 1)
+            print(
+                f"{len(other)} questions were detected as another language than "
+                f"{pair.questions_language!r} (so ranked with other channel weights); "
+                f"R@1 among them {hit / len(other):.3f}"
+            )
+        result["other_language_questions"] = [
+            {
+                "id": qas[i].id,
+                "question": qas[i].question,
+                "language": asked[i].language,
+                "rank": first_hit(asked[i].ranking, corpus.relevant[i]),
+            }
+            for i in other
+        ]
+        result["per_question"] = [
+            {
+                "id": qa.id,
+                "rank": first_hit(a.ranking, g),
+                "language": a.language,
+                "max_confidence": a.max_confidence,
+            }
+            for qa, a, g in zip(qas, asked, corpus.relevant, strict=True)
+        ]
 
         if args.ranking_grid:
             print("\nRanking grid (full pipeline, first stage and rerank depth at defaults):")

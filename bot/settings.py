@@ -35,7 +35,7 @@ class Settings(BaseSettings):
         default=0.30, alias="CITEBOT_MIN_CONFIDENCE_SAME_LANGUAGE"
     )
     min_confidence_cross_language: float = Field(
-        default=0.14, alias="CITEBOT_MIN_CONFIDENCE_CROSS_LANGUAGE"
+        default=0.15, alias="CITEBOT_MIN_CONFIDENCE_CROSS_LANGUAGE"
     )
     log_level: str = Field(default="INFO", alias="CITEBOT_LOG_LEVEL")
     moderators: Annotated[frozenset[int], NoDecode] = Field(

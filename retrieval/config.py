@@ -45,7 +45,7 @@ class RetrievalConfig(BaseModel):
         "are matched by the cross-lingual model, whose similarities run on another scale).",
     )
     min_confidence_cross_language: float = Field(
-        default=0.14,
+        default=0.15,
         description="The same, for a question and passage in different languages (no shared "
         "words: only the cross-lingual model's similarity counts).",
     )

@@ -120,9 +120,12 @@ class SentenceScorer:
         idf: Callable[[str], float],
         word_vectors: WordVectors | None,
         weights: SentenceWeights,
+        coverage_scale: float = 1.0,
     ) -> None:
         self.question = question
         self.weights = weights
+        # A partial translation's words stand for only part of the question.
+        self._coverage_scale = coverage_scale
         self._word_vectors = word_vectors
         self._terms = list({t.stem: t for t in question.terms}.values())
         self._idf = np.array([max(idf(t.stem), 0.1) for t in self._terms], dtype=np.float32)
@@ -191,7 +194,7 @@ class SentenceScorer:
                         if s.words and soft[i]:
                             best = near[:, [column[w] for w in s.words]].max(axis=1)
                             credit[i, soft_rows] = np.maximum(credit[i, soft_rows], best)
-        return (credit @ self._idf) / self._idf.sum()
+        return self._coverage_scale * (credit @ self._idf) / self._idf.sum()
 
 
 def highlight_span(passage: Passage, index: int) -> Span:

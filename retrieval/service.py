@@ -26,6 +26,7 @@ from retrieval.errors import IndexMissing, QuestionRejected
 from retrieval.fusion import LEXICAL, fuse, minmax, top
 from retrieval.highlight import (
     SentenceScorer,
+    SentenceScores,
     SentenceTerms,
     SentenceWeights,
     highlight_span,
@@ -33,11 +34,13 @@ from retrieval.highlight import (
 )
 from retrieval.index_files import IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
-from retrieval.question import analyse
+from retrieval.question import Question, analyse, in_english
 
 _TERMS_CACHE = 20_000
 #: Once an answer is confident, its other passages are shown down to this share of the bar.
 _SHOWN = 0.8
+#: The probe of the English model reading the glossary translation of a question.
+TRANSLATED = "translated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ class Ranking:
     same_language: PairWeights = PairWeights(dense=0.0, crosslingual=0.3, lexical=0.7)
     #: Different languages (Russian question, English passage).
     cross_language: PairWeights = PairWeights(dense=0.0, crosslingual=0.6, lexical=0.4)
+    #: The same, when the glossary translated the question: the English model reads the
+    #: translation, BM25 matches it.
+    translated: PairWeights = PairWeights(dense=0.35, crosslingual=0.35, lexical=0.3)
     #: How many stage-1 candidates stage 2 rescores sentence by sentence.
     rerank: int = 20
     #: Stage 2: passage-level evidence added to the best sentence's score.
@@ -76,13 +82,30 @@ class Ranking:
             return "cross_language"
         return "english" if question == "en" else "same_language"
 
-    def weights(self, question: str, passage: str, channels: Collection[str]) -> dict[str, float]:
-        """Channel weights for a question language and a passage language."""
-        pair = getattr(self, self.kind(question, passage))
-        if CROSSLINGUAL in channels:
-            return {PRIMARY: pair.dense, CROSSLINGUAL: pair.crosslingual, LEXICAL: pair.lexical}
-        # Without a cross-lingual model the primary one does its share.
-        return {PRIMARY: pair.dense + pair.crosslingual, LEXICAL: pair.lexical}
+    def weights(
+        self, question: str, passage: str, probes: Collection[str], *, translated: float = 0.0
+    ) -> dict[str, float]:
+        """Weights of each probe (see ``Retriever.search``) for a question and passage language.
+
+        ``translated`` is the share of the question the glossary translated: a cross-language
+        pair moves from the cross-language weights towards the translated ones as far as the
+        translation covers the question.
+        """
+        kind = self.kind(question, passage)
+        pair = getattr(self, kind)
+        weights = {PRIMARY: pair.dense, CROSSLINGUAL: pair.crosslingual, LEXICAL: pair.lexical}
+        if kind == "cross_language" and TRANSLATED in probes and passage == "en":
+            t = self.translated
+            weights = {
+                PRIMARY: 0.0,
+                TRANSLATED: translated * t.dense,
+                CROSSLINGUAL: translated * t.crosslingual + (1 - translated) * pair.crosslingual,
+                LEXICAL: translated * t.lexical + (1 - translated) * pair.lexical,
+            }
+        if CROSSLINGUAL not in probes:
+            # Without a cross-lingual model the primary one does its share.
+            weights[PRIMARY] = weights.get(PRIMARY, 0.0) + weights.pop(CROSSLINGUAL)
+        return weights
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,13 +217,33 @@ class Retriever:
         language = analysed.language
         r = self.ranking
         n = self.config.candidates
-        queries = {name: c.encoder.encode_queries([text])[0] for name, c in self.channels.items()}
-        scores: dict[str, dict[int, float]] = {
-            name: dict(c.dense.search(queries[name], n)) for name, c in self.channels.items()
+        english = in_english(analysed)
+        # A probe is one dense search: a channel's index with a query vector. The glossary
+        # translation of a Russian or Belarusian question is read by the English model.
+        probes = {
+            name: (channel, channel.encoder.encode_queries([text])[0])
+            for name, channel in self.channels.items()
         }
-        scores[LEXICAL] = dict(self.lexical.search(analysed.tokens, n))
+        if english is not None:
+            primary = self.channels[PRIMARY]
+            translation = primary.encoder.encode_queries([analysed.translation])[0]
+            probes[TRANSLATED] = (primary, translation)
+        scores: dict[str, dict[int, float]] = {
+            name: dict(channel.dense.search(query, n)) for name, (channel, query) in probes.items()
+        }
+        lexical = dict(self.lexical.search(analysed.tokens, n))
+        if english is not None:
+            # Glossary terms find English passages; a passage keeps its better score.
+            for pid, score in self.lexical.search(english.tokens, n):
+                lexical[pid] = max(score, lexical.get(pid, 0.0))
+        scores[LEXICAL] = lexical
         weights = {
-            pid: r.weights(language, self.lexical.language_of(pid), self.channels)
+            pid: r.weights(
+                language,
+                self.lexical.language_of(pid),
+                probes,
+                translated=analysed.translated_share,
+            )
             for pid in set().union(*scores.values())
         }
         first = fuse(scores, weights)
@@ -209,9 +252,9 @@ class Retriever:
         candidates = [c for c in candidates if c in passages]
         if not candidates:
             return Answer(question=text, answered=False, language=language)
-        for name, channel in self.channels.items():
+        for name, (channel, query) in probes.items():
             missing = [c for c in candidates if c not in scores[name]]
-            scores[name].update(channel.dense.scores(missing, queries[name]))
+            scores[name].update(channel.dense.scores(missing, query))
         normalised = {
             name: minmax({c: found.get(c, 0.0) for c in candidates})
             for name, found in scores.items()
@@ -222,7 +265,7 @@ class Retriever:
             cosines.append(
                 sum(
                     (
-                        share[name] * (self.channels[name].sentences.of(pid) @ queries[name])
+                        share[name] * (probes[name][0].sentences.of(pid) @ probes[name][1])
                         for name in share
                         if share[name]
                     ),
@@ -230,18 +273,7 @@ class Retriever:
                 )
             )
         chosen_passages = [passages[pid] for pid in candidates]
-        scorer = SentenceScorer(
-            question=analysed,
-            idf=self.lexical.idf,
-            word_vectors=self.channels[PRIMARY].encoder.word_vectors,
-            weights=r.sentences,
-        )
-        sentence_scores = scorer.score(
-            chosen_passages,
-            cosines,
-            [self._terms(p) for p in chosen_passages],
-            [language == "en" and p.language == "en" for p in chosen_passages],
-        )
+        sentence_scores = self._score_sentences(analysed, english, chosen_passages, cosines)
         ranked: list[tuple[float, float, float, int, int]] = []
         for pid, found in zip(candidates, sentence_scores, strict=True):
             best = found.best
@@ -250,8 +282,17 @@ class Retriever:
             final = (
                 r.dense * dense + r.lexical * normalised[LEXICAL][pid] + float(found.total[best])
             )
-            threshold = self.config.threshold(r.kind(language, passages[pid].language))
+            kind = r.kind(language, passages[pid].language)
+            if kind == "cross_language" and weights[pid].get(TRANSLATED, 0.0) > 0.15:
+                # With the glossary's words a cross-language match is judged like a
+                # same-language one: shared terms, similarities on the same scale.
+                kind = "same_language"
+            threshold = self.config.threshold(kind)
             confidence = found.confidence(r.sentences)
+            # Each pair kind's scores run on their own scale (the cross-lingual model's
+            # similarities are lower); scaling by the calibrated bars lets an English question
+            # find a Russian passage that clears its bar by more than an English one does.
+            final *= self.config.min_confidence / threshold
             ranked.append((final, confidence, threshold, pid, best))
         ranked.sort(key=lambda row: (-row[0], row[3]))
         # Answered when one of the best k is confident enough; then the best k are shown in
@@ -272,6 +313,44 @@ class Retriever:
             if passages[pid].source_id in sources
         )
         return Answer(question=text, answered=bool(hits), hits=hits, language=language)
+
+    def _score_sentences(
+        self,
+        question: Question,
+        english: Question | None,
+        passages: list[Passage],
+        cosines: list[np.ndarray],
+    ) -> list[SentenceScores]:
+        """Sentence features; English passages of a translated question use its English terms."""
+        word_vectors = self.channels[PRIMARY].encoder.word_vectors
+        out: list[SentenceScores | None] = [None] * len(passages)
+        groups: dict[bool, list[int]] = {True: [], False: []}
+        for i, passage in enumerate(passages):
+            groups[english is not None and passage.language == "en"].append(i)
+        for translated, members in groups.items():
+            if not members:
+                continue
+            asked = english if translated and english is not None else question
+            scorer = SentenceScorer(
+                question=asked,
+                idf=self.lexical.idf,
+                word_vectors=word_vectors,
+                weights=self.ranking.sentences,
+                coverage_scale=question.translated_share if translated else 1.0,
+            )
+            found = scorer.score(
+                [passages[i] for i in members],
+                [cosines[i] for i in members],
+                [self._terms(passages[i]) for i in members],
+                # Near-synonyms only for a question as written: glossary terms are bare keywords.
+                [
+                    not translated and asked.language == "en" and passages[i].language == "en"
+                    for i in members
+                ],
+            )
+            for i, scores in zip(members, found, strict=True):
+                out[i] = scores
+        return [s for s in out if s is not None]
 
     async def asearch(self, question: str, *, k: int = 3) -> Answer:
         """``search`` off the event loop (encoding and scoring are CPU-bound)."""
