@@ -208,8 +208,25 @@ def load_encoder(config: RetrievalConfig) -> Encoder:
     return SentenceTransformerEncoder(model=config.model, torch_threads=config.torch_threads)
 
 
+def limit_native_threads(threads: int) -> None:
+    """Cap FAISS's OpenMP and numpy's BLAS thread pools (torch is capped by its encoder).
+
+    One question needs no parallel search; on two cores, idle pool threads spinning against
+    another process made one search of 392 passages take ~12 ms instead of under 1 ms
+    (bench/latency.py, README Performance).
+    """
+    if threads <= 0:
+        return
+    import faiss
+    from threadpoolctl import threadpool_limits
+
+    faiss.omp_set_num_threads(threads)
+    threadpool_limits(limits=threads)
+
+
 def load_encoders(config: RetrievalConfig) -> dict[str, Encoder]:
     """Every dense channel's encoder, by channel name."""
+    limit_native_threads(config.torch_threads)
     encoders: dict[str, Encoder] = {PRIMARY: load_encoder(config)}
     crosslingual = config.models().get(CROSSLINGUAL)
     if crosslingual == BUNDLED_CROSSLINGUAL:

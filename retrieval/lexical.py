@@ -136,6 +136,10 @@ class LexicalIndex:
             bm25.vocab_dict = {}
         return cls(bm25=bm25, ids=ids, languages=languages)
 
+    def languages(self) -> set[str]:
+        """The languages of this build's passages."""
+        return set(self._language.values())
+
     def language_of(self, passage_id: int) -> str:
         """The language of a passage of this build ("en" if unknown)."""
         return self._language.get(passage_id, "en")

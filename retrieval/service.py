@@ -149,6 +149,7 @@ class Retriever:
         self.ranking = ranking or Ranking()
         self._terms_cache: OrderedDict[int, list[SentenceTerms]] = OrderedDict()
         self._terms_lock = threading.Lock()
+        self._languages = lexical.languages() or {"en"}
 
     @property
     def dense(self) -> DenseIndex:
@@ -220,11 +221,23 @@ class Retriever:
         english = in_english(analysed)
         # A probe is one dense search: a channel's index with a query vector. The glossary
         # translation of a Russian or Belarusian question is read by the English model.
+        possible = {*self.channels, TRANSLATED} if english is not None else set(self.channels)
+        # Encode only what can count for this question and these passages' languages: an
+        # English question over English passages needs no cross-lingual vector.
+        needed = {
+            name
+            for passage_language in self._languages
+            for name, w in r.weights(
+                language, passage_language, possible, translated=analysed.translated_share
+            ).items()
+            if w > 0
+        }
         probes = {
             name: (channel, channel.encoder.encode_queries([text])[0])
             for name, channel in self.channels.items()
+            if name in needed
         }
-        if english is not None:
+        if TRANSLATED in needed:
             primary = self.channels[PRIMARY]
             translation = primary.encoder.encode_queries([analysed.translation])[0]
             probes[TRANSLATED] = (primary, translation)
@@ -238,12 +251,16 @@ class Retriever:
                 lexical[pid] = max(score, lexical.get(pid, 0.0))
         scores[LEXICAL] = lexical
         weights = {
-            pid: r.weights(
-                language,
-                self.lexical.language_of(pid),
-                probes,
-                translated=analysed.translated_share,
-            )
+            pid: {
+                name: w
+                for name, w in r.weights(
+                    language,
+                    self.lexical.language_of(pid),
+                    possible,
+                    translated=analysed.translated_share,
+                ).items()
+                if name in scores
+            }
             for pid in set().union(*scores.values())
         }
         first = fuse(scores, weights)
