@@ -64,8 +64,13 @@ def _by_letters(text: str) -> str | None:
     return None
 
 
-def detect_language(text: str, *, default: str = "en") -> str:
-    """The ISO 639-1 code of ``text``'s language, or ``default`` when it cannot be told."""
+def detect_language(text: str, *, default: str = "en", question: bool = False) -> str:
+    """The ISO 639-1 code of ``text``'s language, or ``default`` when it cannot be told.
+
+    For a ``question`` any text without Cyrillic is English, the only Latin-script language
+    readers ask in: names in English questions fooled lingua into German or French 0.5% of the
+    time on XQuAD ("Where was Friedrich Ratzel born?"), and a question is too short to tell.
+    """
     sample = text[:4000]
     cyrillic = len(_CYRILLIC.findall(sample))
     if cyrillic:
@@ -77,7 +82,7 @@ def detect_language(text: str, *, default: str = "en") -> str:
                 return decided
             found = _detector("cyrillic").detect_language_of(sample)
             return found.iso_code_639_1.name.lower() if found else "ru"
-    if not _LATIN.search(sample):
+    if question or not _LATIN.search(sample):
         return default
     confidences = _detector("latin").compute_language_confidence_values(sample)
     if not confidences or confidences[0].value < MIN_CONFIDENCE:

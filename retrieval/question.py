@@ -116,7 +116,7 @@ class Question:
 
 def analyse(text: str, *, language: str | None = None) -> Question:
     """Detect the language, drop interrogatives, and tell what kind of answer is wanted."""
-    language = language or detect_language(text)
+    language = language or detect_language(text, question=True)
     drop = _QUESTION_WORDS.get(language, set()) | _QUESTION_WORDS["en"]
     kept = tuple(t for t in terms(text, language) if t.word not in drop)
     if _COUNT.search(text):
