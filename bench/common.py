@@ -35,6 +35,8 @@ XQUAD_DIR = Path(os.environ.get("CITEBOT_XQUAD_DIR", "/work/shared/data/xquad"))
 #: Every XQuAD document gets this publication month: the articles are the SQuAD 2016 snapshot, and
 #: the date only matters for citations, never for ranking.
 XQUAD_PUBLISHED = "2020-01"
+#: Multiplies every confidence bar to switch the bars off (see ``unfiltered``).
+UNFILTERED_SCALE = -1e9
 
 
 # -- XQuAD --------------------------------------------------------------------------------------
@@ -119,7 +121,7 @@ PAIRS: dict[str, LanguagePair] = {
         documents_language="en",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
         questions_language="ru",
-        threshold_field="min_crosslingual_confidence",
+        threshold_field="min_confidence_cross_language",
     ),
     "ru-ru": LanguagePair(
         name="RU->RU",
@@ -128,7 +130,7 @@ PAIRS: dict[str, LanguagePair] = {
         documents_language="ru",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
         questions_language="ru",
-        threshold_field="min_crosslingual_confidence",
+        threshold_field="min_confidence_same_language",
     ),
 }
 
@@ -218,9 +220,14 @@ def ingest(
 
 
 def unfiltered(config: RetrievalConfig) -> RetrievalConfig:
-    """``config`` with every confidence threshold at -1e9: every candidate is returned."""
+    """``config`` with every confidence bar cleared: every reranked passage is returned.
+
+    The bars are all multiplied by the same large negative factor rather than set to one value:
+    the Retriever divides by them to put language pairs on one scale, and their ratios are kept.
+    """
     fields = [f for f in RetrievalConfig.model_fields if f.startswith("min_") and "confidence" in f]
-    return config.model_copy(update=dict.fromkeys(fields, -1e9))
+    values = config.model_dump()
+    return config.model_copy(update={f: values[f] * UNFILTERED_SCALE for f in fields})
 
 
 # -- measuring ----------------------------------------------------------------------------------
@@ -237,8 +244,18 @@ def median(values: Sequence[float]) -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident set size of this process so far, in MiB.
+
+    Read from /proc/self/status (VmHWM): ``getrusage``'s ru_maxrss survives ``exec``, so a
+    subprocess would report its parent's peak if that was higher.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def load_average() -> tuple[float, float, float]:

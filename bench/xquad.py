@@ -17,17 +17,21 @@ data directory. A hit is a retrieved passage whose text contains the gold answer
 (b) BM25 only: ``LexicalIndex.search`` of the analysed question's tokens;
 (c) reciprocal rank fusion of (a) and (b);
 (d) the txtai-style 0.5/0.5 blend of min-max normalised (a) and (b) (the issue's baseline);
-(e) the full pipeline, ``Library.search`` with ``min_confidence`` at -1e9 so that only the
-    ranking is measured (every confidence threshold of RetrievalConfig is set to -1e9).
+(e) the full pipeline, ``Library.search`` with every confidence bar switched off (multiplied by
+    -1e9, which keeps their ratios), so that only the ranking is measured;
+(f) for reference, the cross-lingual channel alone, when the configuration has one.
 
 ``--ranking-grid`` sweeps the second-stage weights (``Ranking.dense``, ``Ranking.lexical``,
 ``SentenceWeights.coverage``, ``SentenceWeights.answer_type``) through the real ``Retriever``.
-``--calibrate`` records the confidence that the Retriever compares with ``min_confidence`` for the
+``--calibrate`` reads each hit's ``confidence`` (what the Retriever compares with the bar) for the
 XQuAD questions and for the off-topic questions of ``bench/offtopic_en.txt``, tabulates false
-refusals against false answers per threshold, recommends one, and checks the recommendation with a
-real ``Library`` configured with it. Results are printed and written to bench/results/xquad.json.
+refusals against false answers per threshold for k = 1, 3 and 9 (``search(q, k)`` answers when one
+of its best k passages clears the bar), recommends a threshold for ``--answer-k``, and checks it by
+asking everything again through a real ``Library`` configured with it. Results are printed and
+written to bench/results/xquad.json.
 
-``--pair`` selects the language pair (questions file, documents file); only en-en is ready.
+``--pair`` selects the language pair (questions file, documents file, the bar calibrated); only
+en-en is ready (ru-en and ru-ru need an off-topic file in Russian for ``--calibrate``).
 """
 
 from __future__ import annotations
@@ -44,7 +48,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from bench.common import (
@@ -77,6 +80,9 @@ QUICK_ARTICLES = 6
 QUICK_OFFTOPIC = 30
 #: The calibration table's thresholds: 0.200, 0.225, ..., 0.600.
 THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(17))
+#: The k the calibration tabulates (answered = one of the best k clears the bar): the top hit
+#: alone, the command line's default, and the Telegram chat's MAX_HITS.
+ANSWER_KS = (1, 3, 9)
 #: The most XQuAD questions the recommended threshold may refuse (share).
 MAX_FALSE_REFUSALS = 0.05
 #: The second-stage weights the grid tries (every combination).
@@ -144,22 +150,6 @@ class CachedQueryEncoder:
         return self._encoder.word_vectors(words)
 
 
-def pin_native_threads() -> str:
-    """One thread for FAISS's OpenMP and for BLAS: results are the same, the runs much faster.
-
-    On this two-core machine, with other work running, their thread pools made one FAISS search of
-    a few hundred vectors take ~10 ms instead of ~0.1 ms (see bench/latency.py). Torch keeps the
-    project's own setting (``RetrievalConfig.torch_threads``).
-    """
-    faiss.omp_set_num_threads(1)
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return "faiss OpenMP 1 thread (threadpoolctl missing: BLAS threads unchanged)"
-    threadpool_limits(limits=1, user_api="blas")
-    return "faiss OpenMP 1 thread, BLAS 1 thread"
-
-
 # -- runs --------------------------------------------------------------------------------------
 
 
@@ -222,7 +212,7 @@ def channel_rankings(
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """One question through the full pipeline: its ranking and the candidates' confidences."""
+    """One question through the full pipeline: its ranking and each ranked passage's confidence."""
 
     ranking: list[int]
     confidence: dict[int, float]
@@ -232,26 +222,19 @@ class Asked:
     @property
     def top_confidence(self) -> float:
         """Confidence of the best-ranked passage."""
-        return self.confidence.get(self.ranking[0], -math.inf) if self.ranking else -math.inf
+        return self.confidence_within(1)
 
-    @property
-    def max_confidence(self) -> float:
-        """What decides ``answered``: the Retriever keeps every candidate at or above its
-        threshold, so a question is answered when any reranked candidate reaches it."""
-        return max(self.confidence.values(), default=-math.inf)
-
-    def answer_at(self, threshold: float) -> int | None:
-        """The top hit the Retriever returns with ``min_confidence=threshold`` (None: refused)."""
-        return next(
-            (p for p in self.ranking if self.confidence.get(p, -math.inf) >= threshold), None
-        )
+    def confidence_within(self, k: int) -> float:
+        """The best confidence among the top ``k``: the Retriever answers a ``search(q, k)``
+        when one of its best ``k`` passages clears the bar."""
+        return max((self.confidence[p] for p in self.ranking[:k]), default=-math.inf)
 
 
 def ask_all(library: Library, questions: Sequence[str]) -> list[Asked]:
     """Every question through ``Library.search`` with the thresholds off: the whole reranked list
-    and each hit's confidence (``Hit.confidence``, what the Retriever compares with the
-    threshold, rounded to 4 decimals)."""
-    depth = max(MRR_AT, library.retriever.ranking.rerank)
+    and each hit's confidence (``Hit.confidence``, what the Retriever compares with the bar,
+    rounded to 4 decimals)."""
+    depth = max(MRR_AT, library.retriever.ranking.rerank)  # asking for more reranks no more
     out: list[Asked] = []
     for question in questions:
         answer = library.search(question, k=depth)
@@ -315,41 +298,36 @@ def read_questions(path: Path) -> list[str]:
 
 def calibration_table(
     xquad: Sequence[Asked], offtopic: Sequence[Asked], relevant: Sequence[set[int]]
-) -> list[dict[str, float]]:
-    """False refusals, false answers and the resulting R@1 at each threshold.
-
-    ``top_changed`` is the share of XQuAD questions still answered whose top hit is not the
-    unfiltered top hit: the threshold drops low-confidence passages one by one, so a lower-ranked
-    passage can move up.
-    """
-    rows = []
+) -> list[dict[str, Any]]:
+    """Per threshold and per k of ``ANSWER_KS``: false refusals (XQuAD questions refused), false
+    answers (off-topic questions answered), and R@1 counting refusals as misses."""
+    rows: list[dict[str, Any]] = []
     for t in THRESHOLDS:
-        refused = sum(1 for a in xquad if a.max_confidence < t) / len(xquad)
-        answered = sum(1 for a in offtopic if a.max_confidence >= t) / len(offtopic)
-        tops = [a.answer_at(t) for a in xquad]
-        r1 = sum(1 for p, g in zip(tops, relevant, strict=True) if p in g) / len(xquad)
-        changed = sum(
-            1 for p, a in zip(tops, xquad, strict=True) if p is not None and p != a.ranking[0]
-        ) / len(xquad)
-        rows.append(
-            {
-                "threshold": t,
-                "false_refusals": refused,
-                "false_answers": answered,
-                "r1": r1,
-                "top_changed": changed,
-            }
-        )
+        row: dict[str, Any] = {"threshold": t}
+        for k in ANSWER_KS:
+            answered = [a.confidence_within(k) >= t for a in xquad]
+            row[f"false_refusals_k{k}"] = 1 - sum(answered) / len(xquad)
+            row[f"false_answers_k{k}"] = sum(
+                1 for a in offtopic if a.confidence_within(k) >= t
+            ) / len(offtopic)
+            # The answer shows the best k in ranking order (only passages far below the bar are
+            # left out), so its first hit is normally the top-ranked passage.
+            row[f"r1_k{k}"] = sum(
+                1
+                for ok, a, g in zip(answered, xquad, relevant, strict=True)
+                if ok and a.ranking and a.ranking[0] in g
+            ) / len(xquad)
+        rows.append(row)
     return rows
 
 
-def recommend(rows: Sequence[dict[str, float]]) -> dict[str, float] | None:
-    """The threshold with false refusals within the limit and the fewest false answers."""
-    allowed = [r for r in rows if r["false_refusals"] <= MAX_FALSE_REFUSALS]
+def recommend(rows: Sequence[dict[str, Any]], k: int) -> dict[str, Any] | None:
+    """The threshold with false refusals within the limit and the fewest false answers (at k)."""
+    allowed = [r for r in rows if r[f"false_refusals_k{k}"] <= MAX_FALSE_REFUSALS]
     if not allowed:
         return None
     # Fewest false answers; among equals the lowest threshold (fewer refusals).
-    return min(allowed, key=lambda r: (r["false_answers"], r["threshold"]))
+    return min(allowed, key=lambda r: (r[f"false_answers_k{k}"], r["threshold"]))
 
 
 def verify(
@@ -357,30 +335,32 @@ def verify(
     encoders: Mapping[str, Encoder],
     field: str,
     threshold: float,
+    k: int,
     questions: Sequence[str],
     offtopic: Sequence[str],
-    xquad_asked: Sequence[Asked],
-    offtopic_asked: Sequence[Asked],
+    expected: Sequence[Asked],
 ) -> dict[str, Any]:
-    """Ask everything again through a Library with the default configuration except ``field`` set
-    to ``threshold``; compare with the prediction from the recorded confidences."""
+    """Ask everything again, ``search(q, k)`` through a Library with the default configuration
+    except ``field`` at ``threshold``; compare with the prediction from the confidences."""
     config = RetrievalConfig(data_dir=corpus.config.data_dir).model_copy(update={field: threshold})
     library = Library(config=config, store=corpus.library.store, encoders=encoders)
-    mismatches = 0
     answered = {"xquad": 0, "offtopic": 0}
-    for name, texts, asked in (
-        ("xquad", questions, xquad_asked),
-        ("offtopic", offtopic, offtopic_asked),
-    ):
-        for text, expected in zip(texts, asked, strict=True):
-            real = library.search(text, k=1).answered
-            answered[name] += real
-            mismatches += real != (expected.max_confidence >= threshold)
+    first_relevant = 0
+    mismatches = 0
+    texts = [("xquad", q) for q in questions] + [("offtopic", q) for q in offtopic]
+    for i, ((name, text), asked) in enumerate(zip(texts, expected, strict=True)):
+        answer = library.search(text, k=k)
+        answered[name] += answer.answered
+        mismatches += answer.answered != (asked.confidence_within(k) >= threshold)
+        if name == "xquad" and answer.hits and answer.hits[0].passage.id in corpus.relevant[i]:
+            first_relevant += 1
     return {
         "field": field,
         "threshold": threshold,
+        "k": k,
         "false_refusals": 1 - answered["xquad"] / len(questions),
         "false_answers": answered["offtopic"] / len(offtopic),
+        "r1": first_relevant / len(questions),
         "mismatches_with_prediction": mismatches,
     }
 
@@ -410,6 +390,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="tabulate min_confidence thresholds against off-topic questions",
     )
     parser.add_argument(
+        "--answer-k",
+        type=int,
+        choices=ANSWER_KS,
+        default=ANSWER_KS[-1],
+        help="with --calibrate: the k to recommend for (default: the chat's 9 hits)",
+    )
+    parser.add_argument(
         "--no-verify",
         action="store_true",
         help="with --calibrate: skip re-asking everything at the chosen threshold",
@@ -425,14 +412,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     benchmark = load_benchmark(pair, articles=QUICK_ARTICLES if args.quick else None)
     info = machine_info()
     print_machine(info)
-    threads = pin_native_threads()
-    print(f"Native thread pools: {threads}")
     encoders = load_encoders(RetrievalConfig())
     result: dict[str, Any] = {
         "machine": info,
         "pair": pair.name,
         "quick": args.quick,
-        "native_threads": threads,
         "models": RetrievalConfig().models(),
     }
     with tempfile.TemporaryDirectory(prefix="citebot-xquad-") as folder:
@@ -508,7 +492,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "id": qa.id,
                 "rank": first_hit(a.ranking, g),
                 "language": a.language,
-                "max_confidence": a.max_confidence,
+                "top_confidence": a.top_confidence,
             }
             for qa, a, g in zip(qas, asked, corpus.relevant, strict=True)
         ]
@@ -550,39 +534,38 @@ def calibrate(
     asked: Sequence[Asked],
     pair: LanguagePair,
 ) -> dict[str, Any]:
-    """The threshold table (``pair.threshold_field``), a recommendation, and its check."""
-    field = pair.threshold_field
+    """The threshold table (``pair.threshold_field``), a recommendation at ``--answer-k``, and a
+    check of it through a real Library."""
+    field, k = pair.threshold_field, args.answer_k
     limit = corpus.config.max_question_chars
     offtopic = [clean_question(q, limit=limit) for q in read_questions(pair.offtopic_file)]
     if args.quick:
         offtopic = offtopic[:QUICK_OFFTOPIC]
     off_asked = ask_all(corpus.library, offtopic)
     rows = calibration_table(asked, off_asked, corpus.relevant)
-    best = recommend(rows)
+    best = recommend(rows, k)
     print(
-        f"\nCalibration: {len(questions)} XQuAD questions, {len(offtopic)} off-topic questions "
-        f"({pair.offtopic_file.name}). A question is answered when any of the reranked candidates "
-        "reaches the threshold (that is the Retriever's rule); R@1 is then of the top hit it "
-        "returns, refusals counting as misses."
+        f"\nCalibration of {field}: {len(questions)} XQuAD questions, {len(offtopic)} off-topic "
+        f"questions ({pair.offtopic_file.name}). search(q, k) answers when one of its best k "
+        "passages reaches the bar, so the rates depend on k. FR = false refusals (XQuAD questions "
+        "refused), FA = false answers (off-topic questions answered), R@1 counts refusals as "
+        "misses."
     )
+    headers = [field]
+    for answer_k in ANSWER_KS:
+        headers += [f"FR k={answer_k}", f"FA k={answer_k}", f"R@1 k={answer_k}"]
     print(
         table(
-            [
-                field,
-                "false refusals",
-                "false answers",
-                "R@1 (filtered)",
-                "top changed",
-                "",
-            ],
+            [*headers, ""],
             [
                 [
                     r["threshold"],
-                    r["false_refusals"],
-                    r["false_answers"],
-                    r["r1"],
-                    r["top_changed"],
-                    "<- recommended" if best is not None and r is best else "",
+                    *(
+                        r[f"{name}_k{answer_k}"]
+                        for answer_k in ANSWER_KS
+                        for name in ("false_refusals", "false_answers", "r1")
+                    ),
+                    f"<- recommended for k={k}" if r is best else "",
                 ]
                 for r in rows
             ],
@@ -592,53 +575,46 @@ def calibrate(
     def quantiles(values: Sequence[float]) -> list[float]:
         return [round(float(np.percentile(values, q)), 4) for q in (5, 25, 50, 75, 95)]
 
-    xq_max = [a.max_confidence for a in asked]
-    off_max = [a.max_confidence for a in off_asked]
-    xq_top = [a.top_confidence for a in asked]
-    off_top = [a.top_confidence for a in off_asked]
+    xq = [a.confidence_within(k) for a in asked]
+    off = [a.confidence_within(k) for a in off_asked]
     # The highest threshold that refuses at most MAX_FALSE_REFUSALS of the XQuAD questions.
-    exact = float(np.quantile(xq_max, MAX_FALSE_REFUSALS, method="lower"))
-    exact_false_answers = sum(1 for c in off_max if c >= exact) / len(off_max)
+    exact = float(np.quantile(xq, MAX_FALSE_REFUSALS, method="lower"))
+    exact_false_answers = sum(1 for c in off if c >= exact) / len(off)
     print(
-        "Confidence percentiles (5/25/50/75/95), max over candidates: "
-        f"XQuAD {quantiles(xq_max)}, off-topic {quantiles(off_max)}; "
-        f"of the top hit: XQuAD {quantiles(xq_top)}, off-topic {quantiles(off_top)}"
-    )
-    print(
-        f"Exact: the highest threshold refusing <= {MAX_FALSE_REFUSALS:.0%} of XQuAD is "
-        f"{exact:.4f}, which answers {exact_false_answers:.1%} of the off-topic questions."
+        f"Best confidence within the top {k}, percentiles 5/25/50/75/95: XQuAD {quantiles(xq)}, "
+        f"off-topic {quantiles(off)}. The highest bar refusing <= {MAX_FALSE_REFUSALS:.0%} of "
+        f"XQuAD is {exact:.4f}; it answers {exact_false_answers:.1%} of the off-topic questions."
     )
     out: dict[str, Any] = {
         "field": field,
+        "k": k,
+        "default": RetrievalConfig().model_dump()[field],
         "offtopic_questions": len(offtopic),
         "table": rows,
         "recommended": best,
         "exact_threshold": exact,
         "exact_false_answers": exact_false_answers,
-        "percentiles_max": {"xquad": quantiles(xq_max), "offtopic": quantiles(off_max)},
-        "percentiles_top": {"xquad": quantiles(xq_top), "offtopic": quantiles(off_top)},
-        "offtopic_answered_at_recommended": [
-            {"question": q, "confidence": round(a.max_confidence, 4)}
-            for q, a in zip(offtopic, off_asked, strict=True)
-            if best is not None and a.max_confidence >= best["threshold"]
-        ],
+        "percentiles": {"xquad": quantiles(xq), "offtopic": quantiles(off)},
     }
     if best is None:
         print(f"No threshold in the table keeps false refusals <= {MAX_FALSE_REFUSALS:.0%}.")
         return out
+    t = best["threshold"]
+    out["offtopic_answered_at_recommended"] = [
+        {"question": q, "confidence": c} for q, c in zip(offtopic, off, strict=True) if c >= t
+    ]
     print(
-        f"Recommended {field} = {best['threshold']}: false refusals "
-        f"{best['false_refusals']:.1%}, false answers {best['false_answers']:.1%}, "
-        f"R@1 with the filter {best['r1']:.3f}"
+        f"Recommended {field} = {t} (k={k}): false refusals "
+        f"{best[f'false_refusals_k{k}']:.1%}, false answers {best[f'false_answers_k{k}']:.1%}, "
+        f"R@1 {best[f'r1_k{k}']:.3f} (default {out['default']})"
     )
     if not args.no_verify:
-        check = verify(
-            corpus, encoders, field, best["threshold"], questions, offtopic, asked, off_asked
-        )
+        check = verify(corpus, encoders, field, t, k, questions, offtopic, [*asked, *off_asked])
         print(
-            f"Verified with a Library at {field}={check['threshold']}: false refusals "
+            f"Verified with a Library at {field}={t}, search(q, k={k}): false refusals "
             f"{check['false_refusals']:.1%}, false answers {check['false_answers']:.1%}, "
-            f"{check['mismatches_with_prediction']} answered/refused differently than predicted"
+            f"R@1 {check['r1']:.3f}; {check['mismatches_with_prediction']} questions answered or "
+            "refused otherwise than predicted"
         )
         out["verified"] = check
     return out

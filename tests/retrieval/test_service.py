@@ -88,3 +88,11 @@ def test_asearch_runs_off_the_event_loop(seeded: Services) -> None:
         return [a.answered for a in answers]
 
     assert asyncio.run(ask_twice()) == [True, True]
+
+
+def test_the_fast_query_path_matches_sentence_transformers(encoders: dict) -> None:
+    encoder = encoders["dense"]
+    question = "how many political prisoners remain?"
+    fast = encoder.encode_queries([question])[0]
+    batched = encoder.encode_queries([question, "another question"])[0]
+    assert float(fast @ batched) > 0.9999
