@@ -16,7 +16,7 @@ What runs: the real application (``bot.app.build_application`` with the real ``S
 default: ``CITEBOT_*``/``TELEGRAM_*`` variables of the environment are ignored) polls
 ``tests.telegram_fake.FakeTelegram`` (flood limits off, the default) over the bundled corpus
 (``corpus/documents/``), ingested with the production encoder into a temporary data directory.
-Each scenario gets a fresh fake, a fresh application and fresh ``Services`` (the loaded encoder is
+Each scenario gets a fresh fake, a fresh application and fresh ``Services`` (the loaded encoders are
 shared), so caches and the flood guard start empty; a few warm-up updates (texts not in the
 measured lists) are answered and discarded before measuring.
 
@@ -102,7 +102,6 @@ for _name in list(os.environ):
     if _name.startswith(("CITEBOT_", "TELEGRAM_")):
         del os.environ[_name]
 
-from telegram.ext import Application  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.i18n import LANGUAGES, t  # noqa: E402
@@ -110,6 +109,7 @@ from bot.runtime import INLINE_HITS, MAX_HITS  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from corpus.loaders import load_path  # noqa: E402
+from tests.bot.conftest import start_bot, stop_bot  # noqa: E402
 from tests.telegram_fake import FakeTelegram, RecordedCall  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -361,10 +361,11 @@ def instrument(services: Services, times: SearchTimes) -> None:
             with times._lock:
                 times.in_thread.setdefault(k, []).append(time.monotonic() - start)
 
-    async def timed_asearch(question: str, *, k: int = 3) -> Any:
+    async def timed_asearch(question: str, *, k: int = 3, executor: Any = None) -> Any:
         start = time.monotonic()
         try:
-            return await asyncio.to_thread(timed_search, question, k=k)
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(executor, lambda: timed_search(question, k=k))
         finally:
             times.awaited.setdefault(k, []).append(time.monotonic() - start)
 
@@ -467,26 +468,6 @@ def _inline_outcome(call: RecordedCall) -> str:
 # -- the bot ---------------------------------------------------------------------------------------
 
 
-async def start_bot(app: Application) -> None:
-    """What ``run_polling`` does (tests/bot/conftest.py), with run_polling's default timeout."""
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=10)
-
-
-async def stop_bot(app: Application) -> None:
-    """Stop what ``start_bot`` started."""
-    if app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    if app.post_shutdown:
-        await app.post_shutdown(app)
-    await app.shutdown()
-
-
 def settings_for(fake: FakeTelegram, data_dir: Path) -> Settings:
     """Production settings, pointed at the fake and the temporary data directory."""
     return Settings(
@@ -543,7 +524,7 @@ async def run_scenario(
     name: str,
     *,
     data_dir: Path,
-    encoder: Any,
+    encoders: Any,
     private: int,
     inline: int,
     rate: float | None,
@@ -556,13 +537,13 @@ async def run_scenario(
     """One scenario on a fresh fake, application and Services; returns its results."""
     fake = FakeTelegram()
     await fake.start()
-    services = Services(settings=settings_for(fake, data_dir), encoder=encoder)
+    services = Services(settings=settings_for(fake, data_dir), encoders=encoders)
     times = SearchTimes()
     instrument(services, times)
     app = build_application(
         settings_for(fake, data_dir), services=services, rate_limiter=rate_limiter
     )
-    await start_bot(app)
+    await start_bot(app, timeout=10)
     try:
         # Warm-up: first requests open connections, start threads, touch lazy state.
         matcher = Matcher(fake)
@@ -794,14 +775,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     rss_start = peak_rss_mib()
     with tempfile.TemporaryDirectory(prefix="citebot-load-") as tmp:
         data_dir = Path(tmp)
-        # Ingest with a production Services (the encoder is loaded by load_encoder, 1 torch thread).
+        # Ingest with a production Services (the encoders load as in production, 1 thread).
         placeholder = Settings(_env_file=None, CITEBOT_DATA_DIR=str(data_dir))
         seed = Services(settings=placeholder)
         began = time.monotonic()
         documents = [load_path(p) for p in sorted(CORPUS_DIR.iterdir()) if p.is_file()]
         seed.indexer.ingest(documents)
         passages = seed.store.passage_count()
-        encoder = seed.encoder
+        encoders = seed.encoders
         seed.close()
         setup = {
             "documents": len(documents),
@@ -824,7 +805,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             result = await run_scenario(
                 name,
                 data_dir=data_dir,
-                encoder=encoder,
+                encoders=encoders,
                 private=args.private,
                 inline=args.inline,
                 rate=rate,

@@ -35,13 +35,16 @@ def bot_settings(fake: FakeTelegram, services: Services, **extra: object) -> Set
     )
 
 
-async def start_bot(app: Application) -> None:
-    """What ``run_polling`` does, step by step (``post_init`` only runs inside run_polling)."""
+async def start_bot(app: Application, *, timeout: int = 1) -> None:
+    """What ``run_polling`` does, step by step (``post_init`` only runs inside run_polling).
+
+    ``timeout`` is the long-poll timeout (tests use 1 s to stop fast; production uses 10 s).
+    """
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
+    await app.updater.start_polling(poll_interval=0.0, timeout=timeout)
 
 
 async def stop_bot(app: Application) -> None:
