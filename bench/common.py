@@ -270,16 +270,17 @@ def source_state() -> dict[str, Any]:
         try:
             return subprocess.run(
                 ["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=True
-            ).stdout.strip()
+            ).stdout
         except (OSError, subprocess.CalledProcessError):
             return ""
 
+    # Porcelain lines are "XY path": the status letters may start with a space, so no strip.
     changed = [
         line[3:]
         for line in git("status", "--porcelain").splitlines()
         if line[3:] and not line[3:].startswith("bench/")
     ]
-    return {"commit": git("rev-parse", "--short", "HEAD"), "changed_files": changed}
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "changed_files": changed}
 
 
 def machine_info() -> dict[str, Any]:

@@ -59,6 +59,9 @@ from typing import Any
 
 import numpy as np
 
+# `python bench/<script>.py` (as `make bench` runs it) puts bench/ on the path, not the repository.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from bench.common import (
     PAIRS,
     article_documents,
