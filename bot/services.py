@@ -11,7 +11,8 @@ from collections.abc import Mapping
 
 from bot.settings import Settings
 from corpus.store import Store
-from retrieval.encoders import Encoder, load_encoders
+from retrieval.config import PRIMARY
+from retrieval.encoders import Encoder, SentenceTransformerEncoder, load_encoders
 from retrieval.indexer import Indexer
 from retrieval.service import Library
 
@@ -45,7 +46,14 @@ class Services:
         if self._library is None:
             if not self.indexer.is_current():
                 self.indexer.ensure_current()
-            library = Library(config=self.config, store=self.store, encoders=self.encoders)
+            encoders = self.encoders
+            primary = encoders.get(PRIMARY)
+            if self.config.onnx_queries and isinstance(primary, SentenceTransformerEncoder):
+                # Only the read side needs fast single questions; ingest never pays the export.
+                primary.speed_up_queries(
+                    self.config.data_dir / "models", threads=self.config.torch_threads
+                )
+            library = Library(config=self.config, store=self.store, encoders=encoders)
             library.refresh()
             self._library = library
         return self._library

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         default=BUNDLED_CROSSLINGUAL, alias="CITEBOT_CROSSLINGUAL_MODEL"
     )
     torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
+    onnx_queries: bool = Field(default=True, alias="CITEBOT_ONNX_QUERIES")
     min_confidence: float = Field(default=0.35, alias="CITEBOT_MIN_CONFIDENCE")
     min_confidence_same_language: float = Field(
         default=0.30, alias="CITEBOT_MIN_CONFIDENCE_SAME_LANGUAGE"
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
             model=self.model,
             crosslingual_model=self.crosslingual_model,
             torch_threads=self.torch_threads,
+            onnx_queries=self.onnx_queries,
             min_confidence=self.min_confidence,
             min_confidence_same_language=self.min_confidence_same_language,
             min_confidence_cross_language=self.min_confidence_cross_language,

@@ -33,6 +33,9 @@ class RetrievalConfig(BaseModel):
         "name or path, or none.",
     )
     torch_threads: int = Field(default=1, ge=0, description="0 keeps torch's default.")
+    onnx_queries: bool = Field(
+        default=True, description="Encode questions with ONNX Runtime (exported once, checked)."
+    )
     target_sentences: int = Field(default=3, ge=1, le=10)
     max_sentences: int = Field(default=4, ge=1, le=20)
     max_question_chars: int = Field(default=1000, ge=10)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -20,6 +22,10 @@ from retrieval.config import (
 )
 from retrieval.errors import ModelUnavailable
 
+if TYPE_CHECKING:
+    from retrieval.onnx_query import OnnxQueryEncoder
+
+log = logging.getLogger(__name__)
 _WORD_CACHE = 50_000
 
 
@@ -87,6 +93,8 @@ class SentenceTransformerEncoder:
         # A model is not safe to call from two threads at once; answers run in a thread pool.
         self._lock = threading.Lock()
         self._plain: bool | None = None
+        self._location = location
+        self._onnx: OnnxQueryEncoder | None = None
         self._words: OrderedDict[str, np.ndarray] = OrderedDict()
         # Word lookups have their own lock: they must not queue behind another thread's encode.
         self._words_lock = threading.Lock()
@@ -120,9 +128,37 @@ class SentenceTransformerEncoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of questions."""
+        if len(texts) == 1 and self._onnx is not None:
+            return self._onnx.encode(texts[0])
         if len(texts) == 1 and self._plain_mean_pooling():
             return self._encode_one(texts[0])
         return self._encode(texts, batch_size=32)
+
+    def speed_up_queries(self, cache: Path, *, threads: int) -> bool:
+        """Encode single questions with ONNX Runtime (exported into ``cache`` once).
+
+        Returns whether it is in use; any failure keeps the torch path, with a warning.
+        """
+        if self._onnx is not None:
+            return True
+        if not self._plain_mean_pooling():
+            return False
+        from retrieval.onnx_query import OnnxQueryEncoder, export_folder
+
+        folder = export_folder(cache, self.name, self._location)
+        try:
+            self._onnx = OnnxQueryEncoder.prepare(
+                transformer=self._model[0],
+                tokenizer=self._model.tokenizer,
+                folder=folder,
+                threads=threads,
+                reference=lambda text: self._encode_one(text)[0],
+            )
+        except Exception as exc:  # an optional speed-up must never stop the bot
+            log.warning("questions stay on torch: the ONNX export failed (%s)", exc)
+            shutil.rmtree(folder, ignore_errors=True)
+            return False
+        return True
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of passages or sentences."""
@@ -233,7 +269,7 @@ def _for_use(text: str) -> str:
     return text
 
 
-def load_encoder(config: RetrievalConfig) -> Encoder:
+def load_encoder(config: RetrievalConfig) -> SentenceTransformerEncoder:
     """The primary dense encoder the configuration names."""
     return SentenceTransformerEncoder(model=config.model, torch_threads=config.torch_threads)
 

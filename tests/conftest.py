@@ -12,7 +12,7 @@ from bot.services import Services
 from bot.settings import Settings
 from corpus.loaders import load_path
 from retrieval.config import RetrievalConfig
-from retrieval.encoders import Encoder, load_encoders
+from retrieval.encoders import Encoder, SentenceTransformerEncoder, load_encoders
 from tests.documents import SEED
 from tests.telegram_fake import fake_telegram  # noqa: F401  (a fixture)
 
@@ -23,9 +23,14 @@ for _name in list(os.environ):
 
 
 @pytest.fixture(scope="session")
-def encoders() -> dict[str, Encoder]:
-    """The bundled models (MiniLM and USE-m3), loaded once per test session."""
-    return load_encoders(RetrievalConfig())
+def encoders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Encoder]:
+    """The bundled models (MiniLM and USE-m3), loaded once per test session, with questions
+    encoded through ONNX Runtime as in production."""
+    loaded = load_encoders(RetrievalConfig())
+    dense = loaded["dense"]
+    assert isinstance(dense, SentenceTransformerEncoder)
+    assert dense.speed_up_queries(tmp_path_factory.mktemp("models"), threads=1)
+    return loaded
 
 
 @pytest.fixture
