@@ -25,13 +25,14 @@ data directory. A hit is a retrieved passage whose text contains the gold answer
 ``SentenceWeights.coverage``, ``SentenceWeights.answer_type``) through the real ``Retriever``.
 ``--calibrate`` reads each hit's ``confidence`` (what the Retriever compares with the bar) for the
 XQuAD questions and for the off-topic questions of ``bench/offtopic_en.txt``, tabulates false
-refusals against false answers per threshold for k = 1, 3 and 9 (``search(q, k)`` answers when one
-of its best k passages clears the bar), recommends a threshold for ``--answer-k``, and checks it by
-asking everything again through a real ``Library`` configured with it. Results are printed and
+refusals against false answers per threshold as if the best 1, 3 or 9 passages decided whether a
+question is answered (the Retriever uses its ``ANSWER_DEPTH``, 3, whatever k is asked for),
+recommends a threshold for ``--answer-k``, and checks it by asking everything again through a real
+``Library`` configured with it. Results are printed and
 written to bench/results/xquad.json.
 
-``--pair`` selects the language pair (questions file, documents file, the bar calibrated); only
-en-en is ready (ru-en and ru-ru need an off-topic file in Russian for ``--calibrate``).
+``--pair`` selects the language pair (questions file, documents file, the bar calibrated): en-en,
+ru-en (Russian questions, English articles) or ru-ru.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ from retrieval.config import CROSSLINGUAL, PRIMARY, RetrievalConfig
 from retrieval.encoders import Encoder, load_encoders
 from retrieval.fusion import blend, rrf, top
 from retrieval.question import analyse
-from retrieval.service import Library, Ranking, Retriever, clean_question
+from retrieval.service import ANSWER_DEPTH, Library, Ranking, Retriever, clean_question
 
 #: Cut-offs of the reported metrics.
 RECALL_AT = (1, 5)
@@ -82,9 +83,9 @@ BASELINE_WEIGHTS = (0.5, 0.5)
 QUICK_ARTICLES = 6
 QUICK_OFFTOPIC = 30
 #: The calibration table's thresholds: 0.200, 0.225, ..., 0.600.
-THRESHOLDS = tuple(round(0.2 + 0.025 * i, 3) for i in range(17))
-#: The k the calibration tabulates (answered = one of the best k clears the bar): the top hit
-#: alone, the command line's default, and the Telegram chat's MAX_HITS.
+THRESHOLDS = tuple(round(0.05 + 0.025 * i, 3) for i in range(23))
+#: The depths the calibration tabulates (answered = one of the best k clears the bar): the top hit
+#: alone, the Retriever's ANSWER_DEPTH, and the Telegram chat's MAX_HITS (what-ifs).
 ANSWER_KS = (1, 3, 9)
 #: The most XQuAD questions the recommended threshold may refuse (share).
 MAX_FALSE_REFUSALS = 0.05
@@ -396,8 +397,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--answer-k",
         type=int,
         choices=ANSWER_KS,
-        default=ANSWER_KS[-1],
-        help="with --calibrate: the k to recommend for (default: the chat's 9 hits)",
+        default=ANSWER_DEPTH,
+        help="with --calibrate: how many best passages decide 'answered' (default: the "
+        "Retriever's ANSWER_DEPTH, whatever the number of hits asked for)",
     )
     parser.add_argument(
         "--no-verify",
@@ -549,10 +551,10 @@ def calibrate(
     best = recommend(rows, k)
     print(
         f"\nCalibration of {field}: {len(questions)} XQuAD questions, {len(offtopic)} off-topic "
-        f"questions ({pair.offtopic_file.name}). search(q, k) answers when one of its best k "
-        "passages reaches the bar, so the rates depend on k. FR = false refusals (XQuAD questions "
-        "refused), FA = false answers (off-topic questions answered), R@1 counts refusals as "
-        "misses."
+        f"questions ({pair.offtopic_file.name}). Answered when one of the best k passages "
+        f"reaches the bar (the Retriever's k is {ANSWER_DEPTH}). FR = false refusals (XQuAD "
+        "questions refused), FA = false answers (off-topic questions answered), R@1 counts "
+        "refusals as misses."
     )
     headers = [field]
     for answer_k in ANSWER_KS:

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     )
     torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
     onnx_queries: bool = Field(default=True, alias="CITEBOT_ONNX_QUERIES")
-    min_confidence: float = Field(default=0.35, alias="CITEBOT_MIN_CONFIDENCE")
+    min_confidence: float = Field(default=0.475, alias="CITEBOT_MIN_CONFIDENCE")
     min_confidence_same_language: float = Field(
         default=0.30, alias="CITEBOT_MIN_CONFIDENCE_SAME_LANGUAGE"
     )

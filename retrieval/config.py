@@ -40,7 +40,7 @@ class RetrievalConfig(BaseModel):
     max_sentences: int = Field(default=4, ge=1, le=20)
     max_question_chars: int = Field(default=1000, ge=10)
     min_confidence: float = Field(
-        default=0.35, description="Below this calibrated confidence the answer is 'not found'."
+        default=0.475, description="Below this calibrated confidence the answer is 'not found'."
     )
     min_confidence_same_language: float = Field(
         default=0.30,

@@ -97,6 +97,7 @@ class LexicalIndex:
         self._bm25 = bm25
         self.ids = ids
         self._language = dict(zip(ids.tolist(), languages.tolist(), strict=True))
+        self._rows: dict[int, int] | None = None
         self._vocab: dict[str, int] = bm25.vocab_dict
         # bm25s keeps scores column-major by token: the column lengths are document frequencies.
         scores = getattr(bm25, "scores", None) or {}
@@ -151,6 +152,16 @@ class LexicalIndex:
         df = int(self._df_indptr[token_id + 1] - self._df_indptr[token_id]) if known else 0
         n = len(self.ids)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scores(self, tokens: Sequence[str], passage_ids: Sequence[int]) -> dict[int, float]:
+        """BM25 scores of these passages (for candidates found by other channels)."""
+        known = [t for t in tokens if t in self._vocab]
+        if not known or not len(self.ids) or not passage_ids:
+            return {}
+        scores = self._bm25.get_scores(known)
+        row = {int(pid): i for i, pid in enumerate(self.ids)} if self._rows is None else self._rows
+        self._rows = row
+        return {pid: float(scores[row[pid]]) for pid in passage_ids if pid in row}
 
     def search(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
         """The ``k`` best ``(passage id, BM25 score)`` for the query tokens, best first."""

@@ -37,6 +37,8 @@ from retrieval.lexical import LexicalIndex
 from retrieval.question import Question, analyse, in_english
 
 _TERMS_CACHE = 20_000
+#: A question is answered when one of this many best passages clears its bar.
+ANSWER_DEPTH = 3
 #: Once an answer is confident, its other passages are shown down to this share of the bar.
 _SHOWN = 0.8
 #: The probe of the English model reading the glossary translation of a question.
@@ -272,6 +274,9 @@ class Retriever:
         for name, (channel, query) in probes.items():
             missing = [c for c in candidates if c not in scores[name]]
             scores[name].update(channel.dense.scores(missing, query))
+        # Candidates BM25 did not rank still have a BM25 score (often small, rarely zero).
+        missing = [c for c in candidates if c not in lexical]
+        lexical.update(self.lexical.scores(analysed.tokens, missing))
         normalised = {
             name: minmax({c: found.get(c, 0.0) for c in candidates})
             for name, found in scores.items()
@@ -314,9 +319,12 @@ class Retriever:
         ranked.sort(key=lambda row: (-row[0], row[3]))
         # Answered when one of the best k is confident enough; then the best k are shown in
         # ranking order, leaving out only those clearly below the bar.
-        best = ranked[:k]
-        answered = any(confidence >= threshold for _, confidence, threshold, _, _ in best)
-        chosen = [row for row in best if row[1] >= _SHOWN * row[2]] if answered else []
+        # Whether the question is answered does not depend on how many passages are asked for:
+        # the chat (9), inline (30) and command line (3) must agree.
+        answered = any(
+            confidence >= threshold for _, confidence, threshold, _, _ in ranked[:ANSWER_DEPTH]
+        )
+        chosen = [row for row in ranked[:k] if row[1] >= _SHOWN * row[2]] if answered else []
         sources = self.store.sources_by_id(list({passages[pid].source_id for *_, pid, _ in chosen}))
         hits = tuple(
             Hit(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 
+from bot.services import Services
+from corpus.loaders import load_bytes, load_path
 from corpus.store import DB_NAME
 from tests.bot.conftest import RunningBot
-from tests.documents import CANONICAL
+from tests.documents import CANONICAL, SEED, markdown
 
 BOT = "citebot_test_bot"
 
@@ -68,21 +71,58 @@ async def test_group_chatter_and_other_bots_are_ignored(bot: RunningBot) -> None
     await fake.assert_no_call("sendMessage", within=1.5, since=mark, chat_id=-501)
 
 
-async def test_inline_query_pages_valid_results(bot: RunningBot) -> None:
+PRISON_REPORTS = markdown(
+    "\n\n".join(
+        f"In {city}, human rights defenders counted {n} political prisoners this month. "
+        f"Families of political prisoners in {city} say visits were cancelled again. "
+        f"Lawyers for political prisoners in {city} were barred from the courtroom."
+        for city, n in zip(
+            [
+                "Minsk",
+                "Hrodna",
+                "Brest",
+                "Homel",
+                "Mahiliou",
+                "Vitsebsk",
+                "Barysau",
+                "Pinsk",
+                "Lida",
+                "Baranavichy",
+                "Babruisk",
+                "Orsha",
+                "Maladzechna",
+                "Salihorsk",
+            ],
+            range(40, 600, 40),
+            strict=False,
+        )
+    ),
+    title="Regional prisoner reports",
+    published="2025-11",
+)
+
+
+async def test_inline_query_pages_valid_results(
+    make_bot: Callable[..., object], make_services: Callable[..., Services]
+) -> None:
+    services = make_services()
+    services.indexer.ingest([load_path(SEED), load_bytes(PRISON_REPORTS.encode(), "regions.md")])
+    bot: RunningBot = await make_bot(services)  # type: ignore[assignment]
     fake = bot.fake
     fake.send_inline_query("political prisoners")
     first = await fake.wait_for("answerInlineQuery", timeout=20)
     results = first.params["results"]
-    assert 1 <= len(results) <= 10
+    assert len(results) == 10
     assert len({r["id"] for r in results}) == len(results)
     for result in results:
         assert result["type"] == "article" and result["title"]
         assert result["input_message_content"]["parse_mode"] == "HTML"
         assert "<blockquote>" in result["input_message_content"]["message_text"]
     offset = first.params.get("next_offset")
-    assert offset
+    assert offset == "10"
     fake.send_inline_query("political prisoners", offset=offset)
     second = await fake.wait_for("answerInlineQuery", timeout=20)
+    assert second.params["results"]
     assert not {r["id"] for r in results} & {r["id"] for r in second.params["results"]}
 
     fake.send_inline_query("")
