@@ -14,15 +14,16 @@ What it measures:
   channels' models it needs (MiniLM; USE-m3 only when a cross-lingual pair can count; timed inside
   the search by wrapping the encoders) and the rest.
 - Each scenario runs in its own subprocess, because ``torch.set_num_threads`` is global per
-  process: torch threads 1 (``RetrievalConfig.torch_threads=1``, the default, which also caps
-  FAISS's OpenMP pool and BLAS at one thread) and torch's default (``torch_threads=0``, nothing
-  capped), each with and without a busy-loop process keeping the second core busy. A third
-  setting keeps torch at 1 thread but sets FAISS and BLAS back to one thread per core, their
-  defaults (a what-if: what the cap is worth).
+  process. What ships: torch at 1 thread (``RetrievalConfig.torch_threads=1``, which also caps
+  FAISS's OpenMP pool and BLAS at one thread) with single questions through ONNX Runtime
+  (``onnx_queries``). Against it, in the same run: the same with questions through torch, and
+  torch's default threads (``torch_threads=0``, nothing capped) with questions through torch,
+  each with and without a busy-loop process keeping the second core busy; and a what-if that
+  sets FAISS and BLAS back to one thread per core, their defaults (what the cap is worth).
 - Ingest throughput: the real ingest of the 48 XQuAD documents into an empty data directory with
   the model already loaded, passages/s and embedded texts/s, in the parent and per scenario.
 - A cProfile breakdown of the search stages (mean ms per question; profiling inflates Python-heavy
-  stages) for torch at 1 thread, capped and uncapped, without the busy loop.
+  stages) for what ships, without the busy loop.
 - Machine facts, load average before and after each scenario, and peak RSS per process.
 
 The synthetic corpus is not encoded (400k texts would take hours here): documents are composed of
@@ -82,7 +83,7 @@ from corpus.chunking import chunk_text
 from corpus.loaders import Document
 from corpus.store import Store, text_hash
 from retrieval.config import CROSSLINGUAL, PRIMARY, RetrievalConfig
-from retrieval.encoders import Encoder, load_encoders
+from retrieval.encoders import Encoder, load_encoders, speed_up_questions
 
 REPO = Path(__file__).resolve().parent.parent
 #: Queries run before timing starts (model, caches and page cache warm up).
@@ -122,6 +123,7 @@ class Scenario:
     uncapped: bool  # FAISS OpenMP and BLAS back at their defaults after loading (what-if)
     ingest: bool = False  # time a fresh ingest of the XQuAD documents first
     profile: bool = False
+    onnx: bool = True  # RetrievalConfig.onnx_queries: single questions through ONNX Runtime
 
     @property
     def label(self) -> str:
@@ -129,7 +131,8 @@ class Scenario:
         if self.torch_threads not in (0, 1):
             threads = f"torch {self.torch_threads} threads"
         uncapped = ", FAISS/BLAS uncapped" if self.uncapped else ""
-        return f"{threads}{uncapped}{', busy core' if self.busy else ''}"
+        questions = ", ONNX questions" if self.onnx else ", torch questions"
+        return f"{threads}{questions}{uncapped}{', busy core' if self.busy else ''}"
 
 
 def scenarios(corpus: str, *, ingest: bool) -> list[Scenario]:
@@ -137,9 +140,11 @@ def scenarios(corpus: str, *, ingest: bool) -> list[Scenario]:
     timed_ingest = ingest and corpus == "xquad"
     out = []
     for busy in (False, True):
+        # What ships: torch at 1 thread, single questions through ONNX Runtime.
         out.append(Scenario(corpus, 1, busy, False, ingest=timed_ingest, profile=not busy))
-        out.append(Scenario(corpus, 0, busy, False, ingest=timed_ingest))
-        out.append(Scenario(corpus, 1, busy, True, profile=not busy))
+        out.append(Scenario(corpus, 1, busy, False, onnx=False))
+        out.append(Scenario(corpus, 0, busy, False, ingest=timed_ingest, onnx=False))
+    out.append(Scenario(corpus, 1, False, True))
     return out
 
 
@@ -281,7 +286,9 @@ def worker(
     from retrieval.service import Library
 
     load_before = load_average()
-    config = RetrievalConfig(data_dir=data_dir, torch_threads=scenario.torch_threads)
+    config = RetrievalConfig(
+        data_dir=data_dir, torch_threads=scenario.torch_threads, onnx_queries=scenario.onnx
+    )
     result: dict[str, Any] = {"scenario": asdict(scenario), "label": scenario.label}
     with busy_core(scenario.busy), tempfile.TemporaryDirectory(prefix="citebot-ingest-") as fresh:
         encoders = load_encoders(config)
@@ -294,6 +301,10 @@ def worker(
         if scenario.ingest:
             config = config.model_copy(update={"data_dir": Path(fresh)})
             result["ingest"] = ingest_xquad(config, encoders)
+        # After the ingest, as in the bot: only the read side puts questions on ONNX Runtime.
+        result["onnx_questions"] = speed_up_questions(
+            encoders, config.model_copy(update={"data_dir": data_dir})
+        )
         timed = {name: TimedEncoder(encoder) for name, encoder in encoders.items()}
         store = Store(data_dir=config.data_dir)
         library = Library(config=config, store=store, encoders=timed)

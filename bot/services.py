@@ -11,8 +11,7 @@ from collections.abc import Mapping
 
 from bot.settings import Settings
 from corpus.store import Store
-from retrieval.config import PRIMARY
-from retrieval.encoders import Encoder, SentenceTransformerEncoder, load_encoders
+from retrieval.encoders import Encoder, load_encoders, speed_up_questions
 from retrieval.indexer import Indexer
 from retrieval.service import Library
 
@@ -47,12 +46,7 @@ class Services:
             if not self.indexer.is_current():
                 self.indexer.ensure_current()
             encoders = self.encoders
-            primary = encoders.get(PRIMARY)
-            if self.config.onnx_queries and isinstance(primary, SentenceTransformerEncoder):
-                # Only the read side needs fast single questions; ingest never pays the export.
-                primary.speed_up_queries(
-                    self.config.data_dir / "models", threads=self.config.torch_threads
-                )
+            speed_up_questions(encoders, self.config)
             library = Library(config=self.config, store=self.store, encoders=encoders)
             library.refresh()
             self._library = library

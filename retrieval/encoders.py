@@ -7,7 +7,7 @@ import os
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -288,6 +288,17 @@ def limit_native_threads(threads: int) -> None:
 
     faiss.omp_set_num_threads(threads)
     threadpool_limits(limits=threads)
+
+
+def speed_up_questions(encoders: Mapping[str, Encoder], config: RetrievalConfig) -> bool:
+    """Put the English channel's single questions on ONNX Runtime when the configuration asks.
+
+    Only the read side needs it; an ingest never pays for the export. Returns whether it is on.
+    """
+    primary = encoders.get(PRIMARY)
+    if not config.onnx_queries or not isinstance(primary, SentenceTransformerEncoder):
+        return False
+    return primary.speed_up_queries(config.data_dir / "models", threads=config.torch_threads)
 
 
 def load_encoders(config: RetrievalConfig) -> dict[str, Encoder]:
