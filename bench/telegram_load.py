@@ -40,7 +40,8 @@ Measured, per scenario:
   ``RecordedCall.started_at``/``finished_at``, taken right after ``send_message`` /
   ``send_inline_query`` returns) to ``finished_at`` of the matched reply; median, p95, p99, max,
   separately for private questions and inline queries; also, for private questions, the time to
-  the ``sendChatAction`` ("typing") the bot sends before searching;
+  a ``sendChatAction`` ("typing"), if the bot sends one (it no longer does for questions: each
+  call to a chat counts against Telegram's 30 messages/s);
 * throughput = updates / (last reply - first enqueue);
 * where the time goes: ``Library.asearch`` of the running application is wrapped (in this process
   only, no file is changed) to time each search, separately with ``k=9`` (private) and ``k=30``
@@ -60,12 +61,11 @@ rendering) and over each search in its worker thread, and prints the top functio
 Caveats: the fake server runs in the same process and event loop as the bot, so it shares the CPU
 and the GIL with it (its strict validation of every HTML reply is not free); loopback HTTP
 replaces the Internet round trip to Telegram (tens of ms in production, ~0 here). The
-``AIORateLimiter`` throttles every request that has a ``chat_id`` (``sendChatAction`` and
-``sendMessage``) to 30 per second for the whole bot (Telegram's broadcast limit) while
-``answerInlineQuery`` is not throttled, so private-question throughput is capped near 15/s by
-design; in the flood, handlers waiting in the limiter hold ``concurrent_updates`` slots. Other
-work on the machine changes the numbers: the load average and the machine's busy share are
-reported with them.
+``AIORateLimiter`` throttles every request that has a ``chat_id`` (``sendMessage``) to 30 per
+second for the whole bot (Telegram's broadcast limit) while ``answerInlineQuery`` is not
+throttled, so private-question throughput is capped near 30/s by design; in the flood, handlers
+waiting in the limiter hold ``concurrent_updates`` slots. Other work on the machine changes the
+numbers: the load average and the machine's busy share are reported with them.
 
 Results are printed and written to ``bench/results/telegram_load.json`` (gitignored).
 """
