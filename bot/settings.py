@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         default=BUNDLED_CROSSLINGUAL, alias="CITEBOT_CROSSLINGUAL_MODEL"
     )
     torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
+    ingest_threads: int = Field(default=0, ge=0, alias="CITEBOT_INGEST_THREADS")
     onnx_queries: bool = Field(default=True, alias="CITEBOT_ONNX_QUERIES")
     min_confidence: float = Field(default=0.475, alias="CITEBOT_MIN_CONFIDENCE")
     min_confidence_same_language: float = Field(
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
             model=self.model,
             crosslingual_model=self.crosslingual_model,
             torch_threads=self.torch_threads,
+            ingest_threads=self.ingest_threads,
             onnx_queries=self.onnx_queries,
             min_confidence=self.min_confidence,
             min_confidence_same_language=self.min_confidence_same_language,

@@ -33,6 +33,12 @@ class RetrievalConfig(BaseModel):
         "name or path, or none.",
     )
     torch_threads: int = Field(default=1, ge=0, description="0 keeps torch's default.")
+    ingest_threads: int = Field(
+        default=0,
+        ge=0,
+        description="Torch threads while embedding passages in batches; 0 means one per core. "
+        "Questions keep torch_threads.",
+    )
     onnx_queries: bool = Field(
         default=True, description="Encode questions with ONNX Runtime (exported once, checked)."
     )

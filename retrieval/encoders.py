@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -59,7 +60,9 @@ def bundled_model_path() -> Path:
 class SentenceTransformerEncoder:
     """A sentence-transformers model on the CPU; the bundled MiniLM unless configured otherwise."""
 
-    def __init__(self, *, model: str = BUNDLED_MODEL, torch_threads: int = 1) -> None:
+    def __init__(
+        self, *, model: str = BUNDLED_MODEL, torch_threads: int = 1, ingest_threads: int = 0
+    ) -> None:
         # Loading the bundled model must never touch the network.
         if model == BUNDLED_MODEL:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -77,9 +80,13 @@ class SentenceTransformerEncoder:
         transformers.logging.set_verbosity_error()
         transformers.logging.disable_progress_bar()
 
+        # Questions on one thread: with two cores and another busy process, torch's default
+        # thread pool made one encode take ~500 ms instead of ~10 ms (see README). Batches of
+        # passages are another matter: they use every core, and take the model's lock per batch,
+        # so a question never runs on the wider pool.
+        self._threads = torch_threads
+        self._ingest_threads = ingest_threads or len(os.sched_getaffinity(0))
         if torch_threads > 0:
-            # One thread per query: with two cores and another busy process, torch's default
-            # thread pool made one encode take ~500 ms instead of ~10 ms (see README).
             torch.set_num_threads(torch_threads)
         try:
             self._model = SentenceTransformer(location, device="cpu")
@@ -161,8 +168,8 @@ class SentenceTransformerEncoder:
         return True
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of passages or sentences."""
-        return self._encode(texts, batch_size=32)
+        """Vectors of passages or sentences (on ``ingest_threads``)."""
+        return self._encode(texts, batch_size=32, threads=self._ingest_threads)
 
     def _plain_mean_pooling(self) -> bool:
         """Whether the model is a transformer, mean pooling and normalisation, nothing else."""
@@ -191,13 +198,15 @@ class SentenceTransformerEncoder:
             vector = torch.nn.functional.normalize(pooled, dim=-1)
         return np.ascontiguousarray(vector.numpy(), dtype=np.float32)
 
-    def _encode(self, texts: Sequence[str], *, batch_size: int) -> np.ndarray:
+    def _encode(
+        self, texts: Sequence[str], *, batch_size: int, threads: int | None = None
+    ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         parts = []
         # The lock is taken per batch, so questions wait one batch, not a whole ingest.
         for start in range(0, len(texts), batch_size):
-            with self._lock:
+            with self._lock, _torch_threads(threads, restore=self._threads):
                 parts.append(
                     self._model.encode(
                         list(texts[start : start + batch_size]),
@@ -208,6 +217,21 @@ class SentenceTransformerEncoder:
                     )
                 )
         return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+
+@contextlib.contextmanager
+def _torch_threads(threads: int | None, *, restore: int) -> Iterator[None]:
+    """Run torch on ``threads`` for the duration (None or 0: leave it), then ``restore``."""
+    if not threads or restore <= 0 or threads == restore:
+        yield
+        return
+    import torch
+
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(restore)
 
 
 # Belarusian letters mapped to their Russian look-alikes: USE-m3 never saw Belarusian, and this
@@ -271,7 +295,11 @@ def _for_use(text: str) -> str:
 
 def load_encoder(config: RetrievalConfig) -> SentenceTransformerEncoder:
     """The primary dense encoder the configuration names."""
-    return SentenceTransformerEncoder(model=config.model, torch_threads=config.torch_threads)
+    return SentenceTransformerEncoder(
+        model=config.model,
+        torch_threads=config.torch_threads,
+        ingest_threads=config.ingest_threads,
+    )
 
 
 def limit_native_threads(threads: int) -> None:
@@ -310,6 +338,8 @@ def load_encoders(config: RetrievalConfig) -> dict[str, Encoder]:
         encoders[CROSSLINGUAL] = UniversalSentenceEncoder()
     elif crosslingual is not None:
         encoders[CROSSLINGUAL] = SentenceTransformerEncoder(
-            model=crosslingual, torch_threads=config.torch_threads
+            model=crosslingual,
+            torch_threads=config.torch_threads,
+            ingest_threads=config.ingest_threads,
         )
     return encoders
