@@ -380,6 +380,17 @@ def _texts(key: str) -> set[str]:
     return {t(language, key) for language in LANGUAGES}
 
 
+def _fetch_progress(fetched: list[tuple[float, int]], start: float, total: int) -> list[float]:
+    """Seconds from ``start`` until half and until all of ``total`` updates had been fetched."""
+    marks: list[float] = []
+    count = 0
+    for at, n in sorted(fetched):
+        count += n
+        while len(marks) < 2 and count >= total * (len(marks) + 1) / 2:
+            marks.append(round(at - start, 3))
+    return marks
+
+
 class Matcher:
     """Reads ``fake.calls`` incrementally and matches each reply to its update."""
 
@@ -392,6 +403,8 @@ class Matcher:
         self.methods: Counter[str] = Counter()
         self.answered = 0
         self.last_reply = 0.0
+        # When the bot had fetched how many updates (getUpdates answers that carried some).
+        self.fetched: list[tuple[float, int]] = []
         self._slow = _texts("slow_down")
         self._error = _texts("error")
         self._usage = _texts("ask_usage")
@@ -409,7 +422,9 @@ class Matcher:
             call = calls[self.index]
             self.index += 1
             self.methods[call.method] += 1
-            if call.method == "sendMessage":
+            if call.method == "getUpdates" and call.ok and call.result:
+                self.fetched.append((call.finished_at, len(call.result)))
+            elif call.method == "sendMessage":
                 self._reply(self.private.get(_int(call.chat_id)), call, self._private_outcome)
             elif call.method == "answerInlineQuery":
                 item = self.inline.get(str(call.params.get("inline_query_id")))
@@ -663,6 +678,8 @@ async def run_scenario(
         "fake_errors": [repr(c) for c in fake.errors[warm_errors:]],
         "unmatched_calls": dict(matcher.unmatched),
         "bot_calls": dict(matcher.methods),
+        # Seconds after the first enqueue at which the bot had fetched half and all the updates.
+        "fetched_half_all_s": _fetch_progress(matcher.fetched, start, len(items)),
         "error_log_records": dict(errors.counts),
         "cpu": {
             "process_cores_used": round(process_cpu / wall, 2) if wall > 0 else None,
@@ -739,7 +756,10 @@ def print_result(r: dict[str, Any]) -> None:
         f"  fake.errors: {len(r['fake_errors'])}; unmatched: {r['unmatched_calls']}; "
         f"ERROR logs: {r['error_log_records']}"
     )
-    print(f"  bot calls: {r['bot_calls']}")
+    print(
+        f"  bot calls: {r['bot_calls']}; updates fetched (half, all) after "
+        f"{r['fetched_half_all_s']} s"
+    )
     lag = r["event_loop_lag"]
     print(
         f"  event loop lag (0.1 s sleeps): median {lag.get('median_ms')} ms, "

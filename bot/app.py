@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.handlers import moderators, readers
 from bot.i18n import LANGUAGES, t
+from bot.lanes import Lanes
 from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings
@@ -44,8 +45,11 @@ def build_application(
         .token(settings.token())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
-        # Answers run in threads; handle updates concurrently so one slow answer blocks no chat.
-        .concurrent_updates(settings.concurrent_updates)
+        # Answers run in threads; handle updates concurrently so one slow answer blocks no chat,
+        # and inline queries and buttons in a lane of their own, never behind questions.
+        .concurrent_updates(
+            Lanes(questions=settings.concurrent_updates, interactive=settings.concurrent_updates)
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     owner: int | None = Field(default=None, alias="CITEBOT_OWNER")
     allow_private_urls: bool = Field(default=False, alias="CITEBOT_ALLOW_PRIVATE_URLS")
-    concurrent_updates: int = Field(default=256, ge=1, alias="CITEBOT_CONCURRENT_UPDATES")
+    concurrent_updates: int = Field(default=32, ge=1, alias="CITEBOT_CONCURRENT_UPDATES")
     send_retries: int = Field(default=3, ge=0, alias="CITEBOT_SEND_RETRIES")
     webhook_url: str | None = Field(default=None, alias="CITEBOT_WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="CITEBOT_WEBHOOK_LISTEN")

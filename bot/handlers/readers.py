@@ -22,8 +22,8 @@ from telegram.ext import ContextTypes
 from bot import render
 from bot.i18n import language_of, t
 from bot.roles import is_moderator
-from bot.runtime import INLINE_HITS, MAX_HITS, runtime
-from corpus.models import Answer, Hit
+from bot.runtime import runtime
+from corpus.models import Hit
 from retrieval.errors import QuestionRejected
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     # No "typing" action: answers take tens of milliseconds, and every call to a chat counts
     # against Telegram's 30 messages/s (it halved throughput under load, bench/telegram_load.py).
     try:
-        answer = await rt.services.library.asearch(text, k=MAX_HITS)
+        answer = await rt.ask(text)
     except QuestionRejected:
         await message.reply_text(t(language, "ask_usage"), do_quote=group)
         return
@@ -228,10 +228,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if user is not None and not rt.flood.allow(user.id):
         await query.answer([], cache_time=5)
         return
-    answer: Answer | None = rt.inline.get(text)
-    if answer is None:
-        answer = await rt.services.library.asearch(text, k=INLINE_HITS, executor=rt.inline_pool)
-        rt.inline[text] = answer
+    answer = await rt.ask_inline(text)
     if not answer.answered:
         nothing = InlineQueryResultArticle(
             id="none",

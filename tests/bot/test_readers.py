@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sqlite3
@@ -283,3 +284,29 @@ async def test_flooding_user_is_asked_to_slow_down(bot: RunningBot) -> None:
         texts.append((await fake.wait_for("sendMessage", chat_id=1010, timeout=30)).text)
     assert any("slow down" in t for t in texts)
     assert any("Bialiatski" in t for t in texts)
+
+
+async def test_inline_queries_do_not_wait_behind_questions(
+    make_bot: Callable[..., object], seeded: Services
+) -> None:
+    # One question at a time, so a burst of them makes a queue.
+    bot: RunningBot = await make_bot(seeded, CITEBOT_CONCURRENT_UPDATES=1)  # type: ignore[assignment]
+    fake = bot.fake
+    for user_id in range(3000, 3012):
+        fake.send_message(CANONICAL, user_id=user_id)
+    fake.send_inline_query("political prisoners", user_id=3100)
+    inline = await fake.wait_for("answerInlineQuery", timeout=30)
+    replies = [await fake.wait_for("sendMessage", timeout=30) for _ in range(12)]
+    # The inline query came last but was answered before the queue of questions drained.
+    assert inline.finished_at < max(r.finished_at for r in replies)
+    assert sum(r.finished_at > inline.finished_at for r in replies) >= 6
+    assert fake.errors == []
+
+
+async def test_people_typing_the_same_words_share_one_search(bot: RunningBot) -> None:
+    rt = bot.app.bot_data["runtime"]
+    answers = await asyncio.gather(*(rt.ask_inline("political prisoners") for _ in range(5)))
+    assert all(a is answers[0] for a in answers)
+    assert answers[0].answered
+    # Cached afterwards, until the corpus changes.
+    assert await rt.ask_inline("political prisoners") is answers[0]
