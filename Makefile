@@ -31,8 +31,8 @@ dev: $(VENV)/.installed-dev
 
 NO_TOKEN := TELEGRAM_BOT_TOKEN is not set, so the Telegram bot cannot start. To run it: open \
 Telegram, talk to @BotFather, send /newbot and follow the prompts; it replies with a token like \
-123456789:AA...; then run `export TELEGRAM_BOT_TOKEN=<that token>` (or put \
-TELEGRAM_BOT_TOKEN=<that token> in a .env file here) and `make run` again. Meanwhile, here is the \
+123456789:AA...; then run: export TELEGRAM_BOT_TOKEN=<that token> (or put \
+TELEGRAM_BOT_TOKEN=<that token> in a .env file here) and make run again. Meanwhile, here is the \
 same answer pipeline at a terminal prompt.
 
 run: $(VENV)/.installed
@@ -40,7 +40,7 @@ run: $(VENV)/.installed
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qs '^TELEGRAM_BOT_TOKEN=.' .env; then \
 		CITEBOT_DATA_DIR=$(DATA_DIR) exec $(BIN)/citebot run; \
 	else \
-		echo; echo "$(NO_TOKEN)" | fold -s -w 100; echo; \
+		echo; printf '%s\n' '$(NO_TOKEN)' | fold -s -w 100; echo; \
 		CITEBOT_DATA_DIR=$(DATA_DIR) exec $(BIN)/citebot chat; \
 	fi
 
