@@ -1,10 +1,11 @@
 """Fetch a web page or file for the corpus, refusing targets a public bot must never reach.
 
-Only http and https; every address the host resolves to (and every redirect's) must be public
-unless private targets are explicitly allowed; at most ``MAX_FILE_BYTES``; the content type must
-be one the loaders read. Resolving before connecting leaves a DNS-rebinding window, which the
-per-hop re-check narrows but does not close; deployments that need more should fetch through an
-egress proxy.
+Only http and https; at most ``MAX_FILE_BYTES``; the content type must be one the loaders read.
+Unless private targets are explicitly allowed, every connection (the first and every redirect's)
+goes only to an address checked to be public at the moment of connecting: the host is resolved,
+every address checked, and the socket opened to the checked address itself, so a DNS answer that
+changes between check and connect (rebinding) cannot slip a private address in. TLS still
+verifies the certificate against the host name.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import ipaddress
 import socket
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from corpus.errors import CorpusError
@@ -48,9 +51,13 @@ class Fetched:
 async def fetch(url: str, *, allow_private: bool = False) -> Fetched:
     """Download ``url`` safely (see the module docstring)."""
     current = url.strip()
-    async with httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False) as client:
+    transport = None if allow_private else _PublicTransport()
+    # No proxies from the environment: the addresses connected to are the ones checked.
+    async with httpx.AsyncClient(
+        timeout=TIMEOUT, follow_redirects=False, trust_env=False, transport=transport
+    ) as client:
         for _ in range(MAX_REDIRECTS + 1):
-            await _check_target(current, allow_private=allow_private)
+            _check_url(current)
             async with client.stream("GET", current, headers={"User-Agent": "citebot"}) as reply:
                 if reply.is_redirect:
                     location = reply.headers.get("location")
@@ -78,31 +85,75 @@ async def fetch(url: str, *, allow_private: bool = False) -> Fetched:
     raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
-async def _check_target(url: str, *, allow_private: bool) -> None:
+def _check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"only http and https URLs can be added, not {parts.scheme or 'this'}")
     if not parts.hostname:
         raise FetchError("the URL has no host")
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(
-            parts.hostname,
-            parts.port or (443 if parts.scheme == "https" else 80),
-            type=socket.SOCK_STREAM,
-        )
-    except socket.gaierror as exc:
-        raise FetchError(f"cannot resolve {parts.hostname}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+class _PublicOnly(httpcore.AsyncNetworkBackend):
+    """Opens TCP connections only to public addresses, checked as the socket is opened."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Any = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                host, port, type=socket.SOCK_STREAM
+            )
+        except socket.gaierror as exc:
+            raise FetchError(f"cannot resolve {host}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not addresses or not all(_public(a) for a in addresses):
             raise FetchError(
-                f"{parts.hostname} is a private, loopback, link-local or reserved address; "
+                f"{host} is a private, loopback, link-local or reserved address; "
                 "such targets are refused"
             )
+        return await self._backend.connect_tcp(
+            addresses[0],
+            port,
+            timeout=timeout,
+            local_address=local_address,
+            socket_options=socket_options,
+        )
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Any = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise FetchError("only TCP connections are made")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+class _PublicTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport whose connections go through ``_PublicOnly``."""
+
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        # httpx takes no network backend of its own; its connection pool (httpcore) does, so
+        # the pool is rebuilt with one, otherwise as httpx builds it.
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            network_backend=_PublicOnly(),
+        )
 
 
 def _name(url: str, kind: str) -> str:
