@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import Forbidden
 from telegram.ext import (
@@ -21,15 +21,14 @@ from telegram.ext import (
 )
 
 from bot.handlers import moderators, readers
-from bot.i18n import LANGUAGES, t
+from bot.i18n import t
 from bot.lanes import Lanes
+from bot.menus import register_commands
 from bot.runtime import Runtime
 from bot.services import Services
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-COMMANDS = ("start", "help", "ask", "sources", "about", "privacy")
 
 
 def build_application(
@@ -105,7 +104,7 @@ async def _post_init(app: Application) -> None:
     await asyncio.to_thread(lambda: services.library)
     runtime = Runtime(services=services)
     app.bot_data["runtime"] = runtime
-    await register_commands(app)
+    await register_commands(app.bot)
     runtime.start_watching()
     log.info("citebot is ready: %d passages", services.store.passage_count())
 
@@ -114,15 +113,6 @@ async def _post_shutdown(app: Application) -> None:
     runtime: Runtime | None = app.bot_data.get("runtime")
     if runtime is not None:
         await runtime.close()
-
-
-async def register_commands(app: Application) -> None:
-    """The command menu, in English (the default), Russian and Belarusian."""
-    for language in LANGUAGES:
-        commands = [BotCommand(c, t(language, f"cmd_{c}")) for c in COMMANDS]
-        await app.bot.set_my_commands(
-            commands, language_code=None if language == "en" else language
-        )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

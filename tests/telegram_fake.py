@@ -2863,6 +2863,9 @@ class FakeTelegram:
                 and scope.get("chat_id") is None
             ):
                 raise bad_request("chat_id is empty")
+            if kind in ("chat", "chat_administrators", "chat_member"):
+                # Telegram knows a chat only once the user has talked to the bot.
+                self._chat({"chat_id": scope["chat_id"]})
             if kind == "chat_member" and scope.get("user_id") is None:
                 raise bad_request("user_id is empty")
         language_code = _p_str(params, "language_code") or ""

@@ -17,6 +17,7 @@ import pytest_asyncio
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -427,6 +428,12 @@ async def test_set_my_commands(fake_telegram: FakeTelegram, bot: ExtBot[None]) -
             await bot.set_my_commands(commands)
     with pytest.raises(BadRequest, match=r"(?i)language code"):
         await bot.set_my_commands([BotCommand("ask", "x")], language_code="english")
+    # A chat's own menu only once the user has written to the bot.
+    with pytest.raises(BadRequest, match=r"(?i)chat not found"):
+        await bot.set_my_commands([BotCommand("add", "x")], scope=BotCommandScopeChat(777))
+    fake_telegram.send_message("hello", user_id=777)
+    await bot.set_my_commands([BotCommand("add", "x")], scope=BotCommandScopeChat(777))
+    assert fake_telegram.commands(scope={"type": "chat", "chat_id": 777})[0]["command"] == "add"
 
 
 # ------------------------------------------------------------------------------------ faults

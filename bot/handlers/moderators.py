@@ -19,6 +19,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot import render
 from bot.handlers.readers import lang, sources_page
 from bot.i18n import t
+from bot.menus import hide_moderator_menu, show_moderator_menu
 from bot.roles import is_moderator, is_owner, settings_of
 from bot.runtime import Runtime, runtime
 from corpus.errors import DocumentError, SourceNotFound
@@ -350,7 +351,10 @@ async def mod(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id = int(args[1])
     if args[0] == "add":
         done = await asyncio.to_thread(store.add_moderator, user_id, actor=_actor(update))
+        await show_moderator_menu(context.bot, user_id)
         await message.reply_text(t(language, "mod_added" if done else "mod_exists", id=user_id))
     else:
         done = await asyncio.to_thread(store.remove_moderator, user_id, actor=_actor(update))
+        if done and user_id not in settings.moderators:
+            await hide_moderator_menu(context.bot, user_id)
         await message.reply_text(t(language, "mod_removed" if done else "mod_not", id=user_id))

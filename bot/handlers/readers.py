@@ -21,7 +21,8 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.i18n import language_of, t
-from bot.roles import is_moderator
+from bot.menus import MODERATOR_COMMANDS, show_moderator_menu
+from bot.roles import is_moderator, is_owner
 from bot.runtime import runtime
 from corpus.models import Hit
 from retrieval.errors import QuestionRejected
@@ -274,6 +275,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message.chat.type != ChatType.PRIVATE:
         await help_command(update, context)
         return
+    await _moderator_menu(update, context)
     if context.args and context.args[0] == "ask":
         await message.reply_html(t(language, "start_ask"))
         return
@@ -281,6 +283,18 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_html(
         t(language, "start", bot_name=render.esc(me.first_name), username=me.username)
     )
+
+
+async def _moderator_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """For a moderator in their private chat: set their command menu; whether they are one."""
+    # Telegram knows a moderator's chat only once they write: their menu can be set now.
+    user = update.effective_user
+    if update.effective_chat.type != ChatType.PRIVATE or user is None:
+        return False
+    if not await is_moderator(context, user.id):
+        return False
+    await show_moderator_menu(context.bot, user.id, owner=is_owner(context, user.id))
+    return True
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -294,13 +308,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             [[InlineKeyboardButton(t(language, "ask_privately"), url=link)]]
         )
     text = t(language, "help", username=context.bot.username)
-    if (
-        message.chat.type == ChatType.PRIVATE
-        and update.effective_user
-        and await is_moderator(context, update.effective_user.id)
-    ):
-        commands = ("add", "remove", "history", "stats", "cancel")
-        text += "\n\n" + "\n".join(f"/{c}: {t(language, f'cmd_{c}')}" for c in commands)
+    if await _moderator_menu(update, context):
+        text += "\n\n" + "\n".join(f"/{c}: {t(language, f'cmd_{c}')}" for c in MODERATOR_COMMANDS)
     await message.reply_html(
         text, reply_markup=keyboard, do_quote=message.chat.type != ChatType.PRIVATE
     )

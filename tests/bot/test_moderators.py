@@ -340,3 +340,32 @@ async def test_a_cli_ingest_is_picked_up_without_restart(
         modbot.fake, "How many political prisoners does Viasna count now?", "1,113", within=5
     )
     assert modbot.services.store.history(1)[0].actor == "cli"
+
+
+async def test_moderators_get_their_own_command_menu(modbot: RunningBot) -> None:
+    fake = modbot.fake
+
+    def menu(user_id: int, code: str = "") -> list[str]:
+        scope = {"type": "chat", "chat_id": user_id}
+        return [c["command"] for c in fake.commands(language_code=code, scope=scope)]
+
+    fake.send_message("/start", user_id=MODERATOR)
+    await fake.wait_for("sendMessage", chat_id=MODERATOR)
+    for code in ("", "ru", "be"):
+        assert menu(MODERATOR, code) == [
+            *("start", "help", "ask", "sources", "about", "privacy"),
+            *("add", "remove", "history", "stats", "cancel"),
+        ]
+    fake.send_message("/start", user_id=READER)
+    await fake.wait_for("sendMessage", chat_id=READER)
+    assert menu(READER) == []
+    fake.send_message("/help", user_id=OWNER)
+    await fake.wait_for("sendMessage", chat_id=OWNER)
+    assert menu(OWNER)[-1] == "mod"
+    fake.send_message(f"/mod add {READER}", user_id=OWNER)
+    await reply_to(fake, OWNER, containing="is now a moderator")
+    assert "add" in menu(READER, "be")
+    fake.send_message(f"/mod remove {READER}", user_id=OWNER)
+    await reply_to(fake, OWNER, containing="no longer a moderator")
+    assert menu(READER) == menu(READER, "ru") == []
+    assert fake.errors == []
