@@ -879,7 +879,12 @@ def main() -> None:
         action="store_true",
         help="diagnostic: build the application without AIORateLimiter (not production)",
     )
-    parser.add_argument("--output", type=Path, default=RESULTS_FILE, help="JSON results file")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS_FILE,
+        help="JSON results file; a bare file name goes under bench/results/ like the other benches",
+    )
     args = parser.parse_args()
     default_private, default_inline = (100, 50) if args.quick else (1000, 500)
     args.private = default_private if args.private is None else args.private
@@ -891,6 +896,8 @@ def main() -> None:
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     payload = asyncio.run(main_async(args))
+    if args.output.parent == Path("."):
+        args.output = RESULTS_FILE.parent / args.output
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
     print(f"\nPeak RSS (ru_maxrss): {payload['peak_rss_mib']} MiB; written {args.output}")
