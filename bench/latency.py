@@ -15,9 +15,9 @@ What it measures:
   the search by wrapping the encoders) and the rest.
 - Each scenario runs in its own subprocess, because ``torch.set_num_threads`` is global per
   process. What ships: torch at 1 thread (``RetrievalConfig.torch_threads=1``, which also caps
-  FAISS's OpenMP pool and BLAS at one thread) with single questions through ONNX Runtime
-  (``onnx_queries``). Against it, in the same run: the same with questions through torch, and
-  torch's default threads (``torch_threads=0``, nothing capped) with questions through torch,
+  FAISS's OpenMP pool and BLAS at one thread) with the English model in ONNX Runtime
+  (``onnx``). Against it, in the same run: the same on torch, and torch's default threads
+  (``torch_threads=0``, nothing capped),
   each with and without a busy-loop process keeping the second core busy; and a what-if that
   sets FAISS and BLAS back to one thread per core, their defaults (what the cap is worth).
 - Ingest throughput: the real ingest of the 48 XQuAD documents into an empty data directory with
@@ -83,7 +83,7 @@ from corpus.chunking import chunk_text
 from corpus.loaders import Document
 from corpus.store import Store, text_hash
 from retrieval.config import CROSSLINGUAL, PRIMARY, RetrievalConfig
-from retrieval.encoders import Encoder, load_encoders, speed_up_questions
+from retrieval.encoders import Encoder, load_encoders, use_onnx
 
 REPO = Path(__file__).resolve().parent.parent
 #: Queries run before timing starts (model, caches and page cache warm up).
@@ -123,7 +123,7 @@ class Scenario:
     uncapped: bool  # FAISS OpenMP and BLAS back at their defaults after loading (what-if)
     ingest: bool = False  # time a fresh ingest of the XQuAD documents first
     profile: bool = False
-    onnx: bool = True  # RetrievalConfig.onnx_queries: single questions through ONNX Runtime
+    onnx: bool = True  # RetrievalConfig.onnx: questions and passages through ONNX Runtime
 
     @property
     def label(self) -> str:
@@ -131,7 +131,7 @@ class Scenario:
         if self.torch_threads not in (0, 1):
             threads = f"torch {self.torch_threads} threads"
         uncapped = ", FAISS/BLAS uncapped" if self.uncapped else ""
-        questions = ", ONNX questions" if self.onnx else ", torch questions"
+        questions = ", ONNX Runtime" if self.onnx else ", torch"
         return f"{threads}{questions}{uncapped}{', busy core' if self.busy else ''}"
 
 
@@ -287,7 +287,7 @@ def worker(
 
     load_before = load_average()
     config = RetrievalConfig(
-        data_dir=data_dir, torch_threads=scenario.torch_threads, onnx_queries=scenario.onnx
+        data_dir=data_dir, torch_threads=scenario.torch_threads, onnx=scenario.onnx
     )
     result: dict[str, Any] = {"scenario": asdict(scenario), "label": scenario.label}
     with busy_core(scenario.busy), tempfile.TemporaryDirectory(prefix="citebot-ingest-") as fresh:
@@ -296,15 +296,13 @@ def worker(
             uncap_native_threads()
         result["torch_threads_actual"] = torch.get_num_threads()
         result["models"] = {name: e.name for name, e in encoders.items()}
+        # As in the bot and the command line: questions and passages through ONNX Runtime.
+        result["onnx"] = use_onnx(encoders, config)
         for encoder in encoders.values():
             encoder.encode_passages(["warm up the model before timing ingest"])
         if scenario.ingest:
             config = config.model_copy(update={"data_dir": Path(fresh)})
             result["ingest"] = ingest_xquad(config, encoders)
-        # After the ingest, as in the bot: only the read side puts questions on ONNX Runtime.
-        result["onnx_questions"] = speed_up_questions(
-            encoders, config.model_copy(update={"data_dir": data_dir})
-        )
         timed = {name: TimedEncoder(encoder) for name, encoder in encoders.items()}
         store = Store(data_dir=config.data_dir)
         library = Library(config=config, store=store, encoders=timed)
@@ -556,7 +554,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             encoder.encode_passages(["warm up the model before timing ingest"])
         result["models"] = {name: e.name for name, e in encoders.items()}
         result["ingest_parent"] = ingest_xquad(config, encoders)
-        print_ingest("parent process, torch 1 thread", result["ingest_parent"])
+        print_ingest("parent process, torch", result["ingest_parent"])
         if not args.skip_synthetic:
             print(
                 f"Building the synthetic corpus ({documents} x {SYNTHETIC_PASSAGES} passages) ...",
@@ -681,7 +679,7 @@ def report(result: dict[str, Any]) -> None:
                 print(table(["stage", "ms"], [[k, v] for k, v in r["profile_ms"].items()]))
     ingests = [(r["label"], r["ingest"]) for r in result["runs"] if "ingest" in r]
     print()
-    print_ingest("parent process, torch 1 thread", result["ingest_parent"])
+    print_ingest("parent process, torch", result["ingest_parent"])
     for label, numbers in ingests:
         print_ingest(label, numbers)
     if "synthetic" in result:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from bot.settings import Settings
 from corpus.store import Store
-from retrieval.encoders import Encoder, load_encoders, speed_up_questions
+from retrieval.encoders import Encoder, load_encoders, use_onnx
 from retrieval.indexer import Indexer
 from retrieval.service import Library
 
@@ -36,7 +36,10 @@ class Services:
         """The dense encoders by channel (loads the models the first time)."""
         with self._lock:
             if self._encoders is None:
-                self._encoders = load_encoders(self.config)
+                encoders = load_encoders(self.config)
+                # Questions and batches of passages through ONNX Runtime (exported once).
+                use_onnx(encoders, self.config)
+                self._encoders = encoders
             return self._encoders
 
     @property
@@ -46,7 +49,6 @@ class Services:
             if not self.indexer.is_current():
                 self.indexer.ensure_current()
             encoders = self.encoders
-            speed_up_questions(encoders, self.config)
             library = Library(config=self.config, store=self.store, encoders=encoders)
             library.refresh()
             self._library = library

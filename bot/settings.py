@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     )
     torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
     ingest_threads: int = Field(default=0, ge=0, alias="CITEBOT_INGEST_THREADS")
-    onnx_queries: bool = Field(default=True, alias="CITEBOT_ONNX_QUERIES")
+    onnx: bool = Field(default=True, alias="CITEBOT_ONNX")
     min_confidence: float = Field(default=0.475, alias="CITEBOT_MIN_CONFIDENCE")
     min_confidence_same_language: float = Field(
         default=0.30, alias="CITEBOT_MIN_CONFIDENCE_SAME_LANGUAGE"
@@ -79,7 +79,7 @@ class Settings(BaseSettings):
             crosslingual_model=self.crosslingual_model,
             torch_threads=self.torch_threads,
             ingest_threads=self.ingest_threads,
-            onnx_queries=self.onnx_queries,
+            onnx=self.onnx,
             min_confidence=self.min_confidence,
             min_confidence_same_language=self.min_confidence_same_language,
             min_confidence_cross_language=self.min_confidence_cross_language,

@@ -39,8 +39,10 @@ class RetrievalConfig(BaseModel):
         description="Torch threads while embedding passages in batches; 0 means one per core. "
         "Questions keep torch_threads.",
     )
-    onnx_queries: bool = Field(
-        default=True, description="Encode questions with ONNX Runtime (exported once, checked)."
+    onnx: bool = Field(
+        default=True,
+        description="Run the English model with ONNX Runtime for questions and batches of "
+        "passages (exported once into the data directory, checked against torch).",
     )
     target_sentences: int = Field(default=3, ge=1, le=10)
     max_sentences: int = Field(default=4, ge=1, le=20)

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _WORD_CACHE = 50_000
+#: Passages per ONNX Runtime batch (sorted by length, so padding stays small).
+_ONNX_BATCH = 16
 
 
 class Encoder(Protocol):
@@ -141,8 +143,9 @@ class SentenceTransformerEncoder:
             return self._encode_one(texts[0])
         return self._encode(texts, batch_size=32)
 
-    def speed_up_queries(self, cache: Path, *, threads: int) -> bool:
-        """Encode single questions with ONNX Runtime (exported into ``cache`` once).
+    def use_onnx_runtime(self, cache: Path, *, threads: int) -> bool:
+        """Encode questions (and batches of passages) with ONNX Runtime, exported into ``cache``
+        once.
 
         Returns whether it is in use; any failure keeps the torch path, with a warning.
         """
@@ -162,14 +165,24 @@ class SentenceTransformerEncoder:
                 reference=lambda text: self._encode_one(text)[0],
             )
         except Exception as exc:  # an optional speed-up must never stop the bot
-            log.warning("questions stay on torch: the ONNX export failed (%s)", exc)
+            log.warning("the model stays on torch: the ONNX export failed (%s)", exc)
             shutil.rmtree(folder, ignore_errors=True)
             return False
         return True
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of passages or sentences (on ``ingest_threads``)."""
-        return self._encode(texts, batch_size=32, threads=self._ingest_threads)
+        """Vectors of passages or sentences (on ``ingest_threads``; ONNX Runtime when on)."""
+        if self._onnx is None or not texts:
+            return self._encode(texts, batch_size=32, threads=self._ingest_threads)
+        # Batches of similar lengths pad least.
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), _ONNX_BATCH):
+            chosen = order[start : start + _ONNX_BATCH]
+            vectors[chosen] = self._onnx.encode_batch(
+                [texts[i] for i in chosen], threads=self._ingest_threads
+            )
+        return vectors
 
     def _plain_mean_pooling(self) -> bool:
         """Whether the model is a transformer, mean pooling and normalisation, nothing else."""
@@ -318,15 +331,13 @@ def limit_native_threads(threads: int) -> None:
     threadpool_limits(limits=threads)
 
 
-def speed_up_questions(encoders: Mapping[str, Encoder], config: RetrievalConfig) -> bool:
-    """Put the English channel's single questions on ONNX Runtime when the configuration asks.
-
-    Only the read side needs it; an ingest never pays for the export. Returns whether it is on.
-    """
+def use_onnx(encoders: Mapping[str, Encoder], config: RetrievalConfig) -> bool:
+    """Put the English channel on ONNX Runtime (questions and batches of passages) when the
+    configuration asks. Returns whether it is on."""
     primary = encoders.get(PRIMARY)
-    if not config.onnx_queries or not isinstance(primary, SentenceTransformerEncoder):
+    if not config.onnx or not isinstance(primary, SentenceTransformerEncoder):
         return False
-    return primary.speed_up_queries(config.data_dir / "models", threads=config.torch_threads)
+    return primary.use_onnx_runtime(config.data_dir / "models", threads=config.torch_threads)
 
 
 def load_encoders(config: RetrievalConfig) -> dict[str, Encoder]:

@@ -29,7 +29,7 @@ def encoders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Encoder]:
     loaded = load_encoders(RetrievalConfig())
     dense = loaded["dense"]
     assert isinstance(dense, SentenceTransformerEncoder)
-    assert dense.speed_up_queries(tmp_path_factory.mktemp("models"), threads=1)
+    assert dense.use_onnx_runtime(tmp_path_factory.mktemp("models"), threads=1)
     return loaded
 
 

@@ -11,7 +11,7 @@ from retrieval.encoders import (
     Encoder,
     SentenceTransformerEncoder,
     load_encoder,
-    speed_up_questions,
+    use_onnx,
 )
 from retrieval.onnx_query import export_folder
 
@@ -42,18 +42,18 @@ def test_broken_export_falls_back_to_torch_then_export_is_reused(tmp_path: Path)
     (folder / "model.onnx").write_bytes(b"not a model")
 
     # A broken export is removed and questions stay on torch (still answered).
-    assert not first.speed_up_queries(tmp_path, threads=1)
+    assert not first.use_onnx_runtime(tmp_path, threads=1)
     assert not folder.exists()
     torch_vector = first.encode_queries([QUESTIONS[0]])[0]
 
     # The next attempt exports again and agrees with torch.
-    assert first.speed_up_queries(tmp_path, threads=1)
+    assert first.use_onnx_runtime(tmp_path, threads=1)
     exported = (folder / "model.onnx").stat().st_mtime_ns
     assert float(first.encode_queries([QUESTIONS[0]])[0] @ torch_vector) > 0.9999
 
     # Another process (here: another encoder) uses the export as it is.
     second = load_encoder(config)
-    assert second.speed_up_queries(tmp_path, threads=1)
+    assert second.use_onnx_runtime(tmp_path, threads=1)
     assert (folder / "model.onnx").stat().st_mtime_ns == exported
     assert float(second.encode_queries([QUESTIONS[0]])[0] @ torch_vector) > 0.9999
 
@@ -62,10 +62,10 @@ def test_broken_export_falls_back_to_torch_then_export_is_reused(tmp_path: Path)
 def test_configuration_switches_it(
     tmp_path: Path, encoders: dict[str, Encoder], enabled: bool
 ) -> None:
-    config = RetrievalConfig(data_dir=tmp_path, onnx_queries=enabled)
+    config = RetrievalConfig(data_dir=tmp_path, onnx=enabled)
     # Only a sentence-transformers model is exported; USE-m3 in the English channel is left alone.
-    assert not speed_up_questions({"dense": encoders["xling"]}, config)
+    assert not use_onnx({"dense": encoders["xling"]}, config)
     assert not (tmp_path / "models").exists()
     assert isinstance(encoders["dense"], SentenceTransformerEncoder)
     # The session's encoder already runs on ONNX: switching it on is a no-op that says so.
-    assert speed_up_questions(encoders, config) is enabled
+    assert use_onnx(encoders, config) is enabled
