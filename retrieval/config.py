@@ -36,8 +36,8 @@ class RetrievalConfig(BaseModel):
     ingest_threads: int = Field(
         default=0,
         ge=0,
-        description="Torch threads while embedding passages in batches; 0 means one per core. "
-        "Questions keep torch_threads.",
+        description="Threads for embedding passages in batches (ONNX Runtime or torch); 0 means "
+        "one per core. Questions keep torch_threads.",
     )
     onnx: bool = Field(
         default=True,
