@@ -19,6 +19,7 @@ from bot.services import Services
 from tests.bot.conftest import RunningBot
 from tests.documents import CANONICAL, ROOT, markdown
 from tests.telegram_fake import FakeTelegram, RecordedCall
+from tests.web import serve
 
 OWNER = 4001
 MODERATOR = 4002
@@ -149,13 +150,8 @@ async def page_server() -> AsyncIterator[str]:
     app.router.add_get("/article", page)
     app.router.add_get("/moved", moved)
     app.router.add_get("/image", image)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serve(app) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 async def test_add_by_url_fetches_extracts_and_replaces(

@@ -9,6 +9,7 @@ import pytest_asyncio
 from aiohttp import web
 
 from corpus.fetch import FetchError, fetch
+from tests.web import serve
 
 ARTICLE = "<html><head><title>Count</title></head><body><p>1,098 remain.</p></body></html>"
 
@@ -29,13 +30,8 @@ async def server() -> AsyncIterator[tuple[int, list[str]]]:
     app = web.Application()
     app.router.add_get("/article", article)
     app.router.add_get("/moved", moved)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield port, seen
-    await runner.cleanup()
+    async with serve(app) as port:
+        yield port, seen
 
 
 @pytest.mark.parametrize(
