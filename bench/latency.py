@@ -17,9 +17,9 @@ What it measures:
   process. What ships: torch at 1 thread (``RetrievalConfig.torch_threads=1``, which also caps
   FAISS's OpenMP pool and BLAS at one thread) with the English model in ONNX Runtime
   (``onnx``). Against it, in the same run: the same on torch, and torch's default threads
-  (``torch_threads=0``, nothing capped),
-  each with and without a busy-loop process keeping the second core busy; and a what-if that
-  sets FAISS and BLAS back to one thread per core, their defaults (what the cap is worth).
+  (``torch_threads=0``, nothing capped), each with and without a busy-loop process keeping the
+  second core busy; and a what-if that sets FAISS and BLAS back to one thread per core, their
+  defaults (what the cap is worth).
 - Ingest throughput: the real ingest of the 48 XQuAD documents into an empty data directory with
   the model already loaded, passages/s and embedded texts/s, in the parent and per scenario.
 - A cProfile breakdown of the search stages (mean ms per question; profiling inflates Python-heavy

@@ -84,8 +84,9 @@ class SentenceTransformerEncoder:
 
         # Questions on one thread: with two cores and another busy process, torch's default
         # thread pool made one encode take ~500 ms instead of ~10 ms (see README). Batches of
-        # passages are another matter: they use every core, and take the model's lock per batch,
-        # so a question never runs on the wider pool.
+        # passages are another matter: they use every core (in torch, under the model's lock per
+        # batch, so a question never runs on the wider pool; in ONNX Runtime, in a session of
+        # their own).
         self._threads = torch_threads
         self._ingest_threads = ingest_threads or len(os.sched_getaffinity(0))
         if torch_threads > 0:
