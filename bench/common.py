@@ -199,7 +199,7 @@ class Built:
     @property
     def passages(self) -> int:
         """Passages in the corpus."""
-        return self.store.passage_count()
+        return self.store.corpus.passage_count()
 
     @property
     def embedded(self) -> int:

@@ -215,7 +215,7 @@ STAGES: tuple[tuple[str, str, bool], ...] = (
     ("first-stage fusion", "retrieval.fusion:fuse", True),
     ("first-stage blend", "retrieval.fusion:blend", True),
     ("top-n", "retrieval.fusion:top", True),
-    ("read candidate passages (SQLite)", "corpus.store:Store.passages", True),
+    ("read candidate passages (SQLite)", "corpus.stores.documents:CorpusStore.passages", True),
     ("cosine of candidates not in a channel's top-n", "retrieval.dense:DenseIndex.scores", True),
     ("sentence vectors of candidates", "retrieval.dense:SentenceVectors.of", True),
     ("sentence scorer setup (IDF)", "retrieval.highlight:SentenceScorer.__init__", True),
@@ -227,7 +227,7 @@ STAGES: tuple[tuple[str, str, bool], ...] = (
         "retrieval.encoders:SentenceTransformerEncoder.word_vectors",
         False,
     ),
-    ("read sources (SQLite)", "corpus.store:Store.sources_by_id", True),
+    ("read sources (SQLite)", "corpus.stores.documents:CorpusStore.sources_by_id", True),
     ("Retriever.search, all", "retrieval.service:Retriever.search", False),
 )
 
@@ -306,7 +306,7 @@ def worker(
         timed = {name: TimedEncoder(encoder) for name, encoder in encoders.items()}
         store = Store(data_dir=config.data_dir)
         library = Library(config=config, store=store, encoders=timed)
-        result["passages"] = store.passage_count()
+        result["passages"] = store.corpus.passage_count()
         for question in questions[:WARMUP]:
             library.search(question, k=K)
         totals: list[float] = []
@@ -434,11 +434,11 @@ def synthetic_corpus(
             mean = np.mean([table_[s] for s in group], axis=0)
             norm = max(float(np.linalg.norm(mean)), 1e-9)
             fill[text_hash(text)] = (mean / norm).astype(np.float32).tobytes()
-        store.put_vectors(model, fill)
+        store.corpus.put_vectors(model, fill)
     start = time.perf_counter()
     results = indexer.ingest(docs)
     seconds = time.perf_counter() - start
-    count = store.passage_count()
+    count = store.corpus.passage_count()
     store.close()
     return {
         "documents": len(docs),

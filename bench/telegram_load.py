@@ -801,7 +801,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         began = time.monotonic()
         documents = [load_path(p) for p in sorted(CORPUS_DIR.iterdir()) if p.is_file()]
         seed.indexer.ingest(documents)
-        passages = seed.store.passage_count()
+        passages = seed.store.corpus.passage_count()
         encoders = seed.encoders
         seed.close()
         setup = {

@@ -176,7 +176,7 @@ def build_corpus(benchmark: Benchmark, encoders: Mapping[str, Encoder], data_dir
     """
     config = unfiltered(RetrievalConfig(data_dir=data_dir))
     built = ingest(config, encoders, article_documents(benchmark))
-    _, stored = built.store.snapshot()
+    _, stored = built.store.corpus.snapshot()
     passages = {p.id: p.text for p in stored}
     relevant = [
         {pid for pid, text in passages.items() if qa.answer in text} for qa in benchmark.questions

@@ -48,7 +48,8 @@ def cli(ctx: click.Context) -> None:
     """citebot answers questions by quoting cited passages from a curated corpus.
 
     Settings come from the environment (see the README): CITEBOT_DATA_DIR (default ./data)
-    holds the SQLite database and the indexes; CITEBOT_MODEL names the embedding model.
+    holds the SQLite database and the indexes; CITEBOT_DATABASE_URL=postgresql://... puts the
+    database in PostgreSQL instead (several replicas); CITEBOT_MODEL names the embedding model.
     """
     obj = ctx.ensure_object(dict)
     if "settings" not in obj:
@@ -169,7 +170,7 @@ class _Progress:
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
     """List the documents of the corpus, newest first."""
-    for source in _services(ctx).store.sources():
+    for source in _services(ctx).store.corpus.sources():
         if as_json:
             click.echo(json.dumps(source.model_dump(mode="json"), ensure_ascii=False))
         else:
@@ -208,7 +209,7 @@ def history(ctx: click.Context, limit: int, as_json: bool) -> None:
     Each line: time, action, source id, content hash, what, and who (`cli` or
     `telegram:<moderator id>`).
     """
-    for entry in _services(ctx).store.history(limit):
+    for entry in _services(ctx).store.moderation.history(limit):
         if as_json:
             click.echo(json.dumps(entry._asdict(), ensure_ascii=False))
         else:
@@ -216,6 +217,27 @@ def history(ctx: click.Context, limit: int, as_json: bool) -> None:
                 f"{entry.at}  {entry.action:16} {entry.source_id or '-':10}  "
                 f"{(entry.content_hash or '-')[:12]:12}  {entry.detail}  [{entry.actor}]"
             )
+
+
+@cli.command()
+@click.pass_context
+def migrate(ctx: click.Context) -> None:
+    """Bring the database schema up to date, then exit.
+
+    With PostgreSQL (CITEBOT_DATABASE_URL) run this once per deployment, before replicas of a
+    new version start: replicas never migrate, they refuse an older schema. SQLite in the data
+    directory is migrated automatically by every command.
+    """
+    from corpus.migrations import MIGRATIONS
+    from corpus.store import Store
+
+    settings: Settings = ctx.obj["settings"]
+    try:
+        store = Store(data_dir=settings.data_dir, url=settings.database(), migrate_schema=True)
+    except _EXPECTED as exc:
+        _fail(str(exc))
+    click.echo(f"schema version {len(MIGRATIONS)}: {store.describe()}")
+    store.close()
 
 
 @cli.command()
@@ -295,7 +317,7 @@ def chat(ctx: click.Context, k: int) -> None:
         library = services.library
     except _EXPECTED as exc:
         _fail(str(exc))
-    count = services.store.passage_count()
+    count = services.store.corpus.passage_count()
     click.echo(f"citebot: {count} passages. Ask a question; an empty line or Ctrl-D quits.")
     while True:
         try:

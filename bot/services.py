@@ -24,7 +24,7 @@ class Services:
     ) -> None:
         self.settings = settings
         self.config = settings.retrieval()
-        self.store = Store(data_dir=self.config.data_dir)
+        self.store = Store(data_dir=self.config.data_dir, url=settings.database())
         self._lock = threading.Lock()
         # Tests pass the session's encoders here instead of loading the models again.
         self._encoders: Mapping[str, Encoder] | None = encoders

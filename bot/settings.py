@@ -25,6 +25,9 @@ class Settings(BaseSettings):
         default="https://api.telegram.org/file/bot", alias="TELEGRAM_FILE_URL"
     )
     data_dir: Path = Field(default=Path("data"), alias="CITEBOT_DATA_DIR")
+    # PostgreSQL shared by replicas; unset: SQLite in the data directory. A secret: it may
+    # hold a password.
+    database_url: SecretStr | None = Field(default=None, alias="CITEBOT_DATABASE_URL")
     model: str = Field(default=BUNDLED_MODEL, alias="CITEBOT_MODEL")
     crosslingual_model: str = Field(
         default=BUNDLED_CROSSLINGUAL, alias="CITEBOT_CROSSLINGUAL_MODEL"
@@ -70,6 +73,12 @@ class Settings(BaseSettings):
                 "as @BotFather gives it"
             )
         return token
+
+    def database(self) -> str | None:
+        """The PostgreSQL URL, or None for SQLite."""
+        if self.database_url is None:
+            return None
+        return self.database_url.get_secret_value().strip() or None
 
     def retrieval(self) -> RetrievalConfig:
         """The retrieval pipeline's share of the settings."""

@@ -1,6 +1,11 @@
-"""Numbered schema migrations. Each runs once, inside the transaction that records it.
+"""Numbered schema migrations, for SQLite and PostgreSQL. Each runs once, inside the transaction
+that records it.
 
-Add a migration by appending ``mNNN_what`` to ``MIGRATIONS``; never edit one that has shipped.
+Add a migration by appending ``mNNN_what`` to ``MIGRATIONS``; never edit one that has shipped. A
+migration gets the connection and writes SQL both engines accept (``ALTER TABLE ... ADD COLUMN``
+does), or branches on ``db.engine`` where the dialects differ. Migrations must stay additive
+(new tables, new nullable columns) so that replicas of the previous version keep working while
+a new version is rolled out (README, Deployment).
 """
 
 from __future__ import annotations
@@ -8,14 +13,16 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from corpus.engine import Connection, Database
 from corpus.errors import StoreError
 
 
-def m001_initial(db: sqlite3.Connection) -> None:
+def m001_initial(db: Connection) -> None:
     """Sources, passages, the embedding cache and the corpus version."""
+    pg = db.engine == "postgresql"
     _script(
         db,
-        """
+        f"""
         CREATE TABLE meta (
             key TEXT PRIMARY KEY,
             value TEXT NOT NULL
@@ -40,7 +47,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
         );
 
         CREATE TABLE passages (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id {_serial(pg)},
             source_id TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
             ordinal INTEGER NOT NULL,
             text TEXT NOT NULL,
@@ -58,21 +65,22 @@ def m001_initial(db: sqlite3.Connection) -> None:
         CREATE TABLE embeddings (
             model TEXT NOT NULL,
             content_hash TEXT NOT NULL,
-            vector BLOB NOT NULL,
+            vector {"BYTEA" if pg else "BLOB"} NOT NULL,
             PRIMARY KEY (model, content_hash)
-        ) WITHOUT ROWID;
+        ) {"" if pg else "WITHOUT ROWID"};
         """,
     )
 
 
-def m002_feedback_and_daily_counts(db: sqlite3.Connection) -> None:
+def m002_feedback_and_daily_counts(db: Connection) -> None:
     """Anonymous feedback votes and per-day question counts (no user, no text)."""
+    pg = db.engine == "postgresql"
     _script(
         db,
-        """
+        f"""
         CREATE TABLE feedback (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            passage_id INTEGER NOT NULL,
+            id {_serial(pg)},
+            passage_id {"BIGINT" if pg else "INTEGER"} NOT NULL,
             source_id TEXT NOT NULL,
             vote INTEGER NOT NULL CHECK (vote IN (-1, 1)),
             created_at TEXT NOT NULL
@@ -88,19 +96,20 @@ def m002_feedback_and_daily_counts(db: sqlite3.Connection) -> None:
     )
 
 
-def m003_moderation(db: sqlite3.Connection) -> None:
+def m003_moderation(db: Connection) -> None:
     """Moderators added from Telegram, and the audit log of every change."""
+    pg = db.engine == "postgresql"
     _script(
         db,
-        """
+        f"""
         CREATE TABLE moderators (
-            user_id INTEGER PRIMARY KEY,
+            user_id {"BIGINT" if pg else "INTEGER"} PRIMARY KEY,
             added_by TEXT NOT NULL,
             added_at TEXT NOT NULL
         );
 
         CREATE TABLE audit (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            id {_serial(pg)},
             at TEXT NOT NULL,
             actor TEXT NOT NULL,
             action TEXT NOT NULL,
@@ -112,8 +121,60 @@ def m003_moderation(db: sqlite3.Connection) -> None:
     )
 
 
-def _script(db: sqlite3.Connection, sql: str) -> None:
-    """Run statements one by one: ``executescript`` would commit the migration's transaction."""
+def m004_shared_state(db: Connection) -> None:
+    """Short-lived state the bot's replicas share (PostgreSQL only; SQLite keeps it in memory).
+
+    UNLOGGED: nothing here outlives its expiry by design, so it skips the write-ahead log (and
+    a database crash empties these tables, which costs at most an expired "More" button).
+    """
+    if db.engine != "postgresql":
+        return
+    _script(
+        db,
+        """
+        -- Answers kept for "More", pending uploads, confirmations, salts: by namespace and key.
+        CREATE UNLOGGED TABLE shared_state (
+            namespace TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value BYTEA NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (namespace, key)
+        );
+        CREATE INDEX shared_state_expiry ON shared_state(expires_at);
+
+        -- The flood guard's token buckets, keyed by a salted hash (never a user id).
+        CREATE UNLOGGED TABLE rate_buckets (
+            key BYTEA PRIMARY KEY,
+            tokens DOUBLE PRECISION NOT NULL,
+            at DOUBLE PRECISION NOT NULL,
+            allowed BOOLEAN NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX rate_buckets_expiry ON rate_buckets(expires_at);
+
+        -- Which replica handles which Telegram update, so a redelivery is handled once.
+        CREATE UNLOGGED TABLE update_claims (
+            update_id BIGINT PRIMARY KEY,
+            replica BIGINT NOT NULL,
+            done BOOLEAN NOT NULL DEFAULT FALSE,
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX update_claims_expiry ON update_claims(expires_at);
+        """,
+    )
+
+
+def _serial(pg: bool) -> str:
+    """An integer primary key that never reuses a value (FAISS ids and votes refer to it)."""
+    return (
+        "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+        if pg
+        else "INTEGER PRIMARY KEY AUTOINCREMENT"
+    )
+
+
+def _script(db: Connection, sql: str) -> None:
+    """Run statements one by one (inside the migration's transaction, on either engine)."""
     statement = ""
     for line in sql.splitlines(keepends=True):
         if line.strip().startswith("--"):
@@ -126,44 +187,64 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
 
 
-MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     m001_initial,
     m002_feedback_and_daily_counts,
     m003_moderation,
+    m004_shared_state,
+)
+
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations "
+    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
 )
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the schema up to date; return the schema version. Refuses a newer schema."""
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-    )
-    done = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
-    if done and max(done) > len(MIGRATIONS):
+def schema_version(database: Database) -> int:
+    """The highest migration applied (0 for an empty database); refuses a newer schema."""
+    with database.transaction() as db:
+        db.execute(_TABLE)
+        row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    version = int(row[0] or 0)
+    if version > len(MIGRATIONS):
         raise StoreError(
-            f"the database has schema version {max(done)}, newer than this citebot "
+            f"the database has schema version {version}, newer than this citebot "
             f"({len(MIGRATIONS)}); upgrade citebot"
         )
+    return version
+
+
+def migrate(database: Database) -> int:
+    """Bring the schema up to date; return the schema version. Refuses a newer schema.
+
+    Safe to run from several processes at once: each migration's transaction is exclusive and
+    checks again that no one applied it meanwhile.
+    """
+    from corpus.store import now
+
+    if schema_version(database) == len(MIGRATIONS):
+        return len(MIGRATIONS)
     for number, migration in enumerate(MIGRATIONS, start=1):
-        if number in done:
-            continue
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            # Another process may have migrated while we waited for the write lock.
+        with database.transaction() as db:
             if db.execute(
                 "SELECT 1 FROM schema_migrations WHERE version = ?", (number,)
             ).fetchone():
-                db.execute("ROLLBACK")
                 continue
             migration(db)
             db.execute(
-                "INSERT INTO schema_migrations (version, name, applied_at) "
-                "VALUES (?, ?, datetime('now'))",
-                (number, migration.__name__),
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (number, migration.__name__, now()),
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
     return len(MIGRATIONS)
+
+
+def require_current(database: Database) -> int:
+    """Refuse a database whose schema is older than this citebot (PostgreSQL is migrated once,
+    by ``citebot migrate``, not by every replica that starts)."""
+    version = schema_version(database)
+    if version < len(MIGRATIONS):
+        raise StoreError(
+            f"the database {database.describe()} has schema version {version}, this citebot "
+            f"needs {len(MIGRATIONS)}: run `citebot migrate` once"
+        )
+    return version

@@ -91,7 +91,7 @@ class Indexer:
         changed: list[tuple[Document, list[Chunk]]] = []
         unchanged: list[IngestResult] = []
         for document in documents:
-            existing = self.store.source_by_identity(document.identity)
+            existing = self.store.corpus.source_by_identity(document.identity)
             if existing is not None and existing.content_hash == document.content_hash:
                 unchanged.append(IngestResult(existing, Status.UNCHANGED, 0))
                 continue
@@ -110,7 +110,7 @@ class Indexer:
         fresh: set[str] = set()
         for channel in self.models:
             fresh |= self._embed_missing(channel, flat, progress=progress)
-        stored = self.store.replace_sources(changed, actor=actor)
+        stored = self.store.corpus.replace_sources(changed, actor=actor)
         results = [
             IngestResult(
                 source,
@@ -125,7 +125,7 @@ class Indexer:
     def remove(self, source_id: str, *, actor: str = "cli") -> Source:
         """Remove a source everywhere: SQLite first, then a new index without it."""
         self._check_model()
-        source = self.store.remove_source(source_id, actor=actor)
+        source = self.store.corpus.remove_source(source_id, actor=actor)
         self.ensure_current()
         return source
 
@@ -138,7 +138,7 @@ class Indexer:
         except IndexMissing:
             return False
         return (
-            manifest.corpus_version == self.store.corpus_version()
+            manifest.corpus_version == self.store.corpus.corpus_version()
             and manifest.models() == self.models
         )
 
@@ -150,7 +150,10 @@ class Indexer:
         """
         with self.files.writing():
             manifest = self._check_model()
-            if manifest is not None and manifest.corpus_version == self.store.corpus_version():
+            if (
+                manifest is not None
+                and manifest.corpus_version == self.store.corpus.corpus_version()
+            ):
                 return manifest
             return self._build(progress=progress)
 
@@ -168,7 +171,7 @@ class Indexer:
             return self._build(progress=progress)
 
     def _build(self, *, progress: Progress | None) -> Manifest:
-        version, passages = self.store.snapshot()
+        version, passages = self.store.corpus.snapshot()
         texts = [p.text for p in passages] + [s for p in passages for s in p.sentence_texts()]
         ids = np.array([p.id for p in passages], dtype=np.int64)
         channels: dict[str, ChannelInfo] = {}
@@ -227,7 +230,7 @@ class Indexer:
 
     def _vectors(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
         hashes = [text_hash(t) for t in texts]
-        blobs = self.store.cached_vectors(model, hashes)
+        blobs = self.store.corpus.cached_vectors(model, hashes)
         return {h: np.frombuffer(b, dtype=np.float32) for h, b in blobs.items()}
 
     def _embed_missing(
@@ -236,7 +239,7 @@ class Indexer:
         """Embed and cache the texts the cache lacks for ``channel``; return the hashes."""
         model = self.models[channel]
         by_hash = {text_hash(t): t for t in texts}
-        cached = self.store.cached_vectors(model, list(by_hash))
+        cached = self.store.corpus.cached_vectors(model, list(by_hash))
         missing = [(h, t) for h, t in by_hash.items() if h not in cached]
         total = len(missing)
         if progress:
@@ -244,7 +247,7 @@ class Indexer:
         for start in range(0, total, _BATCH):
             batch = missing[start : start + _BATCH]
             matrix = self.encoders[channel].encode_passages([t for _, t in batch])
-            self.store.put_vectors(
+            self.store.corpus.put_vectors(
                 model,
                 {
                     h: np.asarray(v, dtype=np.float32).tobytes()

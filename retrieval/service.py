@@ -267,7 +267,7 @@ class Retriever:
         }
         first = fuse(scores, weights)
         candidates = top(first, max(r.rerank, k))
-        passages = self.store.passages(candidates)
+        passages = self.store.corpus.passages(candidates)
         candidates = [c for c in candidates if c in passages]
         if not candidates:
             return Answer(question=text, answered=False, language=language)
@@ -325,7 +325,9 @@ class Retriever:
             confidence >= threshold for _, confidence, threshold, _, _ in ranked[:ANSWER_DEPTH]
         )
         chosen = [row for row in ranked[:k] if row[1] >= _SHOWN * row[2]] if answered else []
-        sources = self.store.sources_by_id(list({passages[pid].source_id for *_, pid, _ in chosen}))
+        sources = self.store.corpus.sources_by_id(
+            list({passages[pid].source_id for *_, pid, _ in chosen})
+        )
         hits = tuple(
             Hit(
                 passage=passages[pid],

@@ -14,12 +14,29 @@ from corpus.loaders import load_path
 from retrieval.config import RetrievalConfig
 from retrieval.encoders import Encoder, SentenceTransformerEncoder, load_encoders
 from tests.documents import SEED
+from tests.postgres import PostgresServer, start_postgres
 from tests.telegram_fake import fake_telegram  # noqa: F401  (a fixture)
 
 # Tests never read a developer's .env or the environment's data directory.
 for _name in list(os.environ):
     if _name.startswith(("CITEBOT_", "TELEGRAM_")):
         del os.environ[_name]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the session (started on first use, ~1 s)."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    """Each engine in turn: None (SQLite in the data directory) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("postgres").database()
 
 
 @pytest.fixture(scope="session")

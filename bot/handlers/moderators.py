@@ -225,7 +225,9 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     source_id = context.args[0].strip()
     try:
-        source = await asyncio.to_thread(runtime(context).services.store.get_source, source_id)
+        source = await asyncio.to_thread(
+            runtime(context).services.store.corpus.get_source, source_id
+        )
     except SourceNotFound:
         await update.effective_message.reply_text(t(language, "unknown_source", id=source_id[:64]))
         return
@@ -285,7 +287,7 @@ async def sources_for_moderators(update: Update, context: ContextTypes.DEFAULT_T
     private = update.effective_chat.type == ChatType.PRIVATE
     if not (private and user and await is_moderator(context, user.id)):
         return
-    sources = await asyncio.to_thread(runtime(context).services.store.sources)
+    sources = await asyncio.to_thread(runtime(context).services.store.corpus.sources)
     text, keyboard = sources_page(sources, lang(update), 0, show_ids=True)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
     raise ApplicationHandlerStop
@@ -296,7 +298,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context):
         return
     language = lang(update)
-    entries = await asyncio.to_thread(runtime(context).services.store.history, 15)
+    entries = await asyncio.to_thread(runtime(context).services.store.moderation.history, 15)
     if not entries:
         await update.effective_message.reply_text(t(language, "history_empty"))
         return
@@ -314,8 +316,8 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     language = lang(update)
     store = runtime(context).services.store
-    days = await asyncio.to_thread(store.daily_questions, 14)
-    votes = await asyncio.to_thread(store.feedback_by_source)
+    days = await asyncio.to_thread(store.readers.daily_questions, 14)
+    votes = await asyncio.to_thread(store.readers.feedback_by_source)
     lines = [t(language, "stats_title", days=len(days))] if days else [t(language, "stats_none")]
     for day, asked, answered in days:
         share = round(100 * answered / asked) if asked else 0
@@ -340,7 +342,7 @@ async def mod(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     store = runtime(context).services.store
     settings = settings_of(context)
     if args[:1] == ["list"]:
-        stored = await asyncio.to_thread(store.moderators)
+        stored = await asyncio.to_thread(store.moderation.moderators)
         lines = [f"{m} ({t(language, 'mod_from_settings')})" for m in sorted(settings.moderators)]
         lines += [f"{m} ({t(language, 'mod_from_chat')})" for m in stored]
         await message.reply_html(t(language, "mod_list", lines="\n".join(lines) or "—"))
@@ -350,11 +352,15 @@ async def mod(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     user_id = int(args[1])
     if args[0] == "add":
-        done = await asyncio.to_thread(store.add_moderator, user_id, actor=_actor(update))
+        done = await asyncio.to_thread(
+            store.moderation.add_moderator, user_id, actor=_actor(update)
+        )
         await show_moderator_menu(context.bot, user_id)
         await message.reply_text(t(language, "mod_added" if done else "mod_exists", id=user_id))
     else:
-        done = await asyncio.to_thread(store.remove_moderator, user_id, actor=_actor(update))
+        done = await asyncio.to_thread(
+            store.moderation.remove_moderator, user_id, actor=_actor(update)
+        )
         if done and user_id not in settings.moderators:
             await hide_moderator_menu(context.bot, user_id)
         await message.reply_text(t(language, "mod_removed" if done else "mod_not", id=user_id))

@@ -114,7 +114,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
             quote=group,
         )
     # Counted after replying (a durable write costs an fsync): only the day and the outcome.
-    await asyncio.to_thread(rt.services.store.count_question, answered=answer.answered)
+    await asyncio.to_thread(rt.services.store.readers.count_question, answered=answer.answered)
 
 
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -192,7 +192,9 @@ async def vote_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     _, passage_id, vote = query.data.split(":")
     store = runtime(context).services.store
-    await asyncio.to_thread(store.record_feedback, int(passage_id), 1 if vote == "1" else -1)
+    await asyncio.to_thread(
+        store.readers.record_feedback, int(passage_id), 1 if vote == "1" else -1
+    )
     await query.answer(t(lang(update), "thanks"))
     markup = query.message.reply_markup if query.message else None
     if markup is not None:
@@ -317,7 +319,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/about: corpus size, last update, how answers are chosen."""
-    stats = await asyncio.to_thread(runtime(context).services.store.stats)
+    stats = await asyncio.to_thread(runtime(context).services.store.corpus.stats)
     updated = (stats.updated_at or "—")[:10]
     await update.effective_message.reply_html(
         t(lang(update), "about", sources=stats.sources, passages=stats.passages, updated=updated)
@@ -355,7 +357,7 @@ def sources_page(
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources: the documents answers come from, with their dates."""
-    sources = await asyncio.to_thread(runtime(context).services.store.sources)
+    sources = await asyncio.to_thread(runtime(context).services.store.corpus.sources)
     text, keyboard = sources_page(sources, lang(update), 0, show_ids=False)
     await update.effective_message.reply_html(
         text, reply_markup=keyboard, link_preview_options=_NO_PREVIEW
@@ -366,7 +368,7 @@ async def sources_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """Page through /sources."""
     query = update.callback_query
     page = int(query.data.split(":")[1])
-    sources = await asyncio.to_thread(runtime(context).services.store.sources)
+    sources = await asyncio.to_thread(runtime(context).services.store.corpus.sources)
     text, keyboard = sources_page(sources, lang(update), page, show_ids=False)
     await query.answer()
     await query.edit_message_text(

@@ -58,8 +58,8 @@ def test_bad_files_are_named_and_nothing_is_written(
     lines = result.output.strip().splitlines()
     assert any("bad.md: missing required metadata: published" in line for line in lines)
     assert any("binary.txt: looks like a binary file" in line for line in lines)
-    assert services.store.sources() == []
-    assert services.store.corpus_version() == 0
+    assert services.store.corpus.sources() == []
+    assert services.store.corpus.corpus_version() == 0
 
 
 def test_txt_metadata_comes_from_flags(
@@ -82,7 +82,7 @@ def test_txt_metadata_comes_from_flags(
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["status"] == "added"
-    [source] = services.store.sources()
+    [source] = services.store.corpus.sources()
     assert source.title == "Vilnius meeting" and source.cites == ("Nasha Niva",)
 
 

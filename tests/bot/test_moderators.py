@@ -57,7 +57,7 @@ async def modbot(make_bot: Callable[..., object], fresh: Services) -> RunningBot
 
 def corpus_state(services: Services) -> list[tuple[str, str]]:
     """What must not change when a change is refused: every source and its content hash."""
-    return sorted((s.id, s.content_hash) for s in services.store.sources())
+    return sorted((s.id, s.content_hash) for s in services.store.corpus.sources())
 
 
 async def reply_to(
@@ -115,11 +115,11 @@ async def test_caption_metadata_and_asking_for_a_missing_date(modbot: RunningBot
     )
     asked = await reply_to(fake, MODERATOR, containing="published")
     assert "vilnius.txt" in asked.text
-    assert modbot.services.store.source_by_identity("vilnius.txt") is None
+    assert modbot.services.store.corpus.source_by_identity("vilnius.txt") is None
     fake.send_message("2025-10-05", user_id=MODERATOR)
     done = await reply_to(fake, MODERATOR, containing="Added")
     assert "Vilnius rally" in done.text and "2025-10-05" in done.text
-    source = modbot.services.store.source_by_identity("vilnius.txt")
+    source = modbot.services.store.corpus.source_by_identity("vilnius.txt")
     assert source is not None and source.published == "2025-10-05"
     # The reply completed the document; it was not also answered as a question.
     await fake.assert_no_call(
@@ -211,7 +211,7 @@ async def test_non_moderators_change_nothing(modbot: RunningBot, page_server: st
     assert seed not in listing.text  # readers do not see ids
     await asyncio.sleep(0.3)
     assert corpus_state(modbot.services) == before
-    assert modbot.services.store.moderators() == []
+    assert modbot.services.store.moderation.moderators() == []
 
 
 async def test_remove_with_confirmation(modbot: RunningBot) -> None:
@@ -220,7 +220,7 @@ async def test_remove_with_confirmation(modbot: RunningBot) -> None:
     await reply_to(fake, MODERATOR, containing="Added")
     fake.send_message("/sources", user_id=MODERATOR)
     listing = await reply_to(fake, MODERATOR, containing="Sources")
-    viasna = next(s for s in modbot.services.store.sources() if s.publisher == "Viasna")
+    viasna = next(s for s in modbot.services.store.corpus.sources() if s.publisher == "Viasna")
     assert f"<code>{viasna.id}</code>" in listing.text
     fake.send_message(f"/remove {viasna.id}", user_id=MODERATOR)
     confirm = await reply_to(fake, MODERATOR, containing="Remove")
@@ -229,7 +229,7 @@ async def test_remove_with_confirmation(modbot: RunningBot) -> None:
     fake.send_callback_query(confirm, f"rm:{viasna.id}", user_id=MODERATOR)
     removed = await fake.wait_for("editMessageText", timeout=20)
     assert "Removed" in removed.text
-    assert all(s.id != viasna.id for s in modbot.services.store.sources())
+    assert all(s.id != viasna.id for s in modbot.services.store.corpus.sources())
     for question in ("How many political prisoners does Viasna count now?", "Ihar Losik"):
         mark = fake.mark()
         fake.send_message(question, user_id=READER)
@@ -256,7 +256,7 @@ async def test_owner_manages_moderators_and_history_and_stats(modbot: RunningBot
     fake.send_message(CANONICAL, user_id=4100)
     await fake.wait_for("sendMessage", chat_id=4100, timeout=20)
     # The count is written right after the reply is sent.
-    await fake.wait_until(lambda: bool(modbot.services.store.daily_questions()), timeout=5)
+    await fake.wait_until(lambda: bool(modbot.services.store.readers.daily_questions()), timeout=5)
     fake.send_message("/stats", user_id=MODERATOR)
     stats = (await reply_to(fake, MODERATOR, containing="Questions")).text
     assert "asked" in stats and "% answered" in stats
@@ -309,7 +309,7 @@ async def test_questions_during_a_large_ingest_are_all_answered(modbot: RunningB
             assert "1,200" in reply.text
     done = await reply_to(fake, MODERATOR, containing="Added", timeout=180)
     assert "2000 passages" in done.text or "passages" in done.text
-    assert modbot.services.store.passage_count() >= 2000
+    assert modbot.services.store.corpus.passage_count() >= 2000
     assert fake.errors == []
 
 
@@ -335,7 +335,7 @@ async def test_a_cli_ingest_is_picked_up_without_restart(
     await ask_until(
         modbot.fake, "How many political prisoners does Viasna count now?", "1,113", within=5
     )
-    assert modbot.services.store.history(1)[0].actor == "cli"
+    assert modbot.services.store.moderation.history(1)[0].actor == "cli"
 
 
 async def test_moderators_get_their_own_command_menu(modbot: RunningBot) -> None:

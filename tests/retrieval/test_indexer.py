@@ -41,7 +41,7 @@ def test_reingest_replaces_without_duplicates_or_reembedding(
     services = make_services()
     [first] = services.indexer.ingest([_doc()])
     assert first.status is Status.ADDED and first.embedded > 0
-    count = services.store.passage_count()
+    count = services.store.corpus.passage_count()
 
     [same] = services.indexer.ingest([_doc()])
     assert same.status is Status.UNCHANGED and same.embedded == 0
@@ -49,10 +49,10 @@ def test_reingest_replaces_without_duplicates_or_reembedding(
     changed = BODY.replace("Lawyers were not allowed to see them.", "Lawyers saw them once.")
     [second] = services.indexer.ingest([_doc(changed)])
     assert second.status is Status.REPLACED
-    assert services.store.passage_count() == count
+    assert services.store.corpus.passage_count() == count
     # Only the changed passage and its changed sentence are embedded again.
     assert second.embedded == 2
-    assert len(services.store.sources()) == 1
+    assert len(services.store.corpus.sources()) == 1
 
 
 def test_remove_removes_from_sqlite_faiss_and_bm25(
@@ -65,13 +65,13 @@ def test_remove_removes_from_sqlite_faiss_and_bm25(
         "1,150"
         in library.search("How many political prisoners did Viasna count?").hits[0].passage.text
     )
-    viasna = next(s for s in services.store.sources() if s.title == "Viasna monthly")
+    viasna = next(s for s in services.store.corpus.sources() if s.title == "Viasna monthly")
 
     services.indexer.remove(viasna.id)
     assert library.refresh()
     retriever = library.retriever
-    assert all(s.id != viasna.id for s in services.store.sources())
-    assert len(retriever.dense) == services.store.passage_count()
+    assert all(s.id != viasna.id for s in services.store.corpus.sources())
+    assert len(retriever.dense) == services.store.corpus.passage_count()
     assert retriever.lexical.search(tokenize("Viasna Hrodna", "en"), 10) == []
     for question in ("How many political prisoners did Viasna count?", "arrests in Hrodna"):
         for hit in library.search(question).hits:
@@ -89,7 +89,7 @@ def test_an_index_built_with_another_model_is_refused(
     with pytest.raises(IndexMismatch, match="some-other-model"):
         other.indexer.ensure_current()
     # Nothing was written by the refused ingest.
-    assert [s.identity for s in other.store.sources()] == ["viasna.md"]
+    assert [s.identity for s in other.store.corpus.sources()] == ["viasna.md"]
 
 
 def test_a_library_refuses_a_manifest_for_other_encoders(
@@ -114,10 +114,10 @@ def test_a_stale_index_is_rebuilt_from_cached_vectors(
 ) -> None:
     services = make_services()
     services.indexer.ingest([_doc()])
-    services.store.touch()  # as if a writer died after its commit, before publishing
+    services.store.corpus.touch()  # as if a writer died after its commit, before publishing
     assert not services.indexer.is_current()
     manifest = services.indexer.ensure_current()
-    assert manifest.corpus_version == services.store.corpus_version()
+    assert manifest.corpus_version == services.store.corpus.corpus_version()
 
 
 def test_a_failed_build_leaves_the_previous_index_in_place(
@@ -169,7 +169,7 @@ def test_killing_an_ingest_never_breaks_the_corpus_or_index(
             os.kill(process.pid, signal.SIGKILL)
         process.wait()
         survivor = make_services(data)
-        sources = survivor.store.sources()
+        sources = survivor.store.corpus.sources()
         assert any(s.identity == SEED.name for s in sources)
         # Either all 31 documents (one transaction) or just the seed: never a partial corpus.
         assert len(sources) in (1, 31)
@@ -178,6 +178,6 @@ def test_killing_an_ingest_never_breaks_the_corpus_or_index(
         assert survivor.indexer.is_current()
         retriever = survivor.library.retriever
         for channel in retriever.channels.values():
-            assert len(channel.dense) == survivor.store.passage_count()
+            assert len(channel.dense) == survivor.store.corpus.passage_count()
             assert np.isfinite(channel.sentences.vectors).all()
         survivor.close()

@@ -1,0 +1,1 @@
+"""The store, split by concept: the corpus, moderation, readers' traces and short-lived state."""
