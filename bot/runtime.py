@@ -1,25 +1,31 @@
 """What the running bot holds between updates: services, caches and the flood guard.
 
 Created in ``post_init`` and closed in ``post_shutdown``; handlers reach it through
-``runtime(context)``.
+``runtime(context)``. What must survive a replica (answers kept for "More", the flood guard's
+buckets) lives in the store's shared state: memory with SQLite, PostgreSQL with replicas; the
+inline cache stays per process (a cache: each replica fills its own).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from cachetools import TTLCache
+from pydantic import TypeAdapter
 from telegram.ext import ContextTypes
 
 from bot.flood import FloodGuard
 from bot.services import Services
 from corpus.models import Answer, Hit
+from corpus.stores.shared import SharedState
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +35,12 @@ MAX_HITS = 9
 INLINE_HITS = 30
 #: How often the bot looks for a newer corpus (seconds); a change is live within this.
 WATCH_INTERVAL = 1.0
+#: Seconds an answer is kept for "More"; an older button answers "expired, ask again".
+KEPT_SECONDS = 3600.0
+#: How often expired shared state is deleted (seconds).
+PURGE_INTERVAL = 60.0
+
+_HITS = TypeAdapter(tuple[Hit, ...])
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +56,7 @@ class Runtime:
     """The bot's long-lived state."""
 
     services: Services
-    flood: FloodGuard = field(default_factory=FloodGuard)
-    # Kept an hour for "More"; an older button answers "expired, ask again".
-    answers: TTLCache[str, Kept] = field(default_factory=lambda: TTLCache(maxsize=5_000, ttl=3_600))
+    flood: FloodGuard = field(init=False)
     # Inline queries arrive as people type: compute once per text, briefly.
     inline: TTLCache[str, Answer] = field(default_factory=lambda: TTLCache(maxsize=2_000, ttl=60))
     # Inline queries arrive as people type and must be answered fast: their searches get their
@@ -64,12 +74,30 @@ class Runtime:
     # Inline searches in flight by text: people typing the same words share one search.
     _pending: dict[str, asyncio.Future[Answer]] = field(default_factory=dict)
     _generation: int = 0
+    _purged: float = field(default_factory=time.monotonic)
 
-    def keep(self, answer: Answer, language: str) -> str:
+    def __post_init__(self) -> None:
+        self.flood = FloodGuard(self.shared)
+
+    @property
+    def shared(self) -> SharedState:
+        """State every replica sees (this process's memory with SQLite)."""
+        return self.services.store.shared
+
+    async def keep(self, answer: Answer, language: str) -> str:
         """Keep an answer's hits for paging; return the short key for callback data."""
         key = secrets.token_urlsafe(6)
-        self.answers[key] = Kept(hits=answer.hits, language=language)
+        value = {"language": language, "hits": _HITS.dump_python(answer.hits, mode="json")}
+        await self.shared.put("kept", key, json.dumps(value).encode(), ttl=KEPT_SECONDS)
         return key
+
+    async def kept(self, key: str) -> Kept | None:
+        """The answer kept under ``key`` (by any replica), unless it expired."""
+        found = await self.shared.get("kept", key)
+        if found is None:
+            return None
+        value = json.loads(found)
+        return Kept(hits=_HITS.validate_python(value["hits"]), language=value["language"])
 
     async def ask(self, text: str) -> Answer:
         """The answer to a question (chat, group), searched on the questions' threads."""
@@ -105,12 +133,21 @@ class Runtime:
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
             try:
+                # With PostgreSQL a change made through another replica (or `citebot ingest`
+                # elsewhere) shows as a newer corpus version: this replica builds its own
+                # index from the stored passages and cached vectors, and swaps it in.
                 if await asyncio.to_thread(self.services.refresh):
                     self._generation += 1
                     self.inline.clear()
                     log.info("switched to a new corpus version")
             except Exception:  # keep watching: the next build may be fine
                 log.exception("could not load the newest index build")
+            if time.monotonic() - self._purged > PURGE_INTERVAL:
+                self._purged = time.monotonic()
+                try:
+                    await self.shared.purge()
+                except Exception:  # the next purge will do
+                    log.exception("could not purge expired shared state")
 
     async def close(self) -> None:
         """Stop watching and release the database."""

@@ -7,8 +7,10 @@ changes. A change is acknowledged only after it is durable (committed and indexe
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
+import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,10 @@ log = logging.getLogger(__name__)
 _FIELD_LINE = re.compile(r"^\s*([A-Za-z_]+)\s*:\s*(.+?)\s*$")
 #: Telegram lets bots download at most this much.
 DOWNLOAD_LIMIT = min(FileSizeLimit.FILESIZE_DOWNLOAD, MAX_FILE_BYTES)
+#: Seconds a document waits for its missing metadata (any replica may receive the reply).
+PENDING_SECONDS = 24 * 3600.0
+#: Seconds a /remove confirmation button stays valid; it works once.
+CONFIRM_SECONDS = 600.0
 
 
 @dataclass
@@ -42,6 +48,24 @@ class Pending:
     data: bytes
     name: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+
+    def encode(self) -> bytes:
+        """One line of JSON (name, metadata, missing fields), then the file's bytes."""
+        head = {"name": self.name, "metadata": self.metadata, "missing": list(self.missing)}
+        return json.dumps(head, ensure_ascii=False).encode() + b"\n" + self.data
+
+    @classmethod
+    def decode(cls, value: bytes) -> Pending:
+        """What ``encode`` wrote."""
+        head, _, data = value.partition(b"\n")
+        fields = json.loads(head)
+        return cls(data, fields["name"], fields["metadata"], tuple(fields["missing"]))
+
+
+async def _pending(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> Pending | None:
+    found = await runtime(context).shared.get("pending", str(chat_id))
+    return None if found is None else Pending.decode(found)
 
 
 def parse_fields(text: str) -> dict[str, Any]:
@@ -120,13 +144,13 @@ async def add_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def pending_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A moderator's reply that completes a document waiting for metadata."""
-    pending: Pending | None = context.chat_data.get("pending")
     user = update.effective_user
+    pending = await _pending(context, update.effective_chat.id)
     if pending is None or user is None or not await is_moderator(context, user.id):
         return
     text = update.effective_message.text or ""
     fields = parse_fields(text)
-    missing = context.chat_data.get("missing", ())
+    missing = pending.missing
     if not fields and len(missing) == 1:
         fields = {missing[0]: text.strip()}
     pending.metadata.update(fields)
@@ -137,8 +161,7 @@ async def pending_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: drop a document waiting for metadata."""
-    had = context.chat_data.pop("pending", None)
-    context.chat_data.pop("missing", None)
+    had = await runtime(context).shared.take("pending", str(update.effective_chat.id))
     key = "cancelled" if had else "nothing_pending"
     await update.effective_message.reply_text(t(lang(update), key))
 
@@ -146,12 +169,14 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _try_ingest(update: Update, context: ContextTypes.DEFAULT_TYPE, pending: Pending) -> None:
     message = update.effective_message
     language = lang(update)
+    shared = runtime(context).shared
+    chat = str(message.chat.id)
     try:
         document = load_bytes(pending.data, pending.name, pending.metadata)
     except DocumentError as exc:
         if exc.missing:
-            context.chat_data["pending"] = pending
-            context.chat_data["missing"] = exc.missing
+            pending.missing = exc.missing
+            await shared.put("pending", chat, pending.encode(), ttl=PENDING_SECONDS)
             await message.reply_html(
                 t(
                     language,
@@ -161,12 +186,10 @@ async def _try_ingest(update: Update, context: ContextTypes.DEFAULT_TYPE, pendin
                 )
             )
             return
-        context.chat_data.pop("pending", None)
-        context.chat_data.pop("missing", None)
+        await shared.delete("pending", chat)
         await message.reply_text(t(language, "doc_error", name=pending.name, problem=exc.problem))
         return
-    context.chat_data.pop("pending", None)
-    context.chat_data.pop("missing", None)
+    await shared.delete("pending", chat)
     await message.reply_text(t(language, "working", name=pending.name))
     await message.chat.send_action("typing")
     rt = runtime(context)
@@ -231,11 +254,15 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except SourceNotFound:
         await update.effective_message.reply_text(t(language, "unknown_source", id=source_id[:64]))
         return
+    # A one-shot token, valid on every replica: pressed twice (or on two replicas at once),
+    # the removal still happens once.
+    token = secrets.token_hex(8)
+    await runtime(context).shared.put("confirm", token, source.id.encode(), ttl=CONFIRM_SECONDS)
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(language, "remove_yes"), callback_data=f"rm:{source.id}"),
-                InlineKeyboardButton(t(language, "remove_no"), callback_data=f"rmx:{source.id}"),
+                InlineKeyboardButton(t(language, "remove_yes"), callback_data=f"rm:{token}"),
+                InlineKeyboardButton(t(language, "remove_no"), callback_data=f"rmx:{token}"),
             ]
         ]
     )
@@ -258,12 +285,17 @@ async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not await is_moderator(context, update.effective_user.id):
         await query.answer(t(language, "mod_only"), show_alert=True)
         return
-    action, source_id = query.data.split(":", 1)
+    action, token = query.data.split(":", 1)
+    rt = runtime(context)
+    confirmed = await rt.shared.take("confirm", token)
+    if confirmed is None:
+        await query.answer(t(language, "remove_expired"), show_alert=True)
+        return
+    source_id = confirmed.decode()
     await query.answer()
     if action == "rmx":
         await query.edit_message_text(t(language, "remove_cancelled"))
         return
-    rt = runtime(context)
     try:
         source = await asyncio.to_thread(
             rt.services.indexer.remove, source_id, actor=_actor(update)

@@ -92,7 +92,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     language = lang(update)
     group = message.chat.type != ChatType.PRIVATE
     rt = runtime(context)
-    if user is not None and not rt.flood.allow(user.id):
+    if user is not None and not await rt.flood.allow(user.id):
         await message.reply_text(t(language, "slow_down"), do_quote=group)
         return
     # No "typing" action: answers take tens of milliseconds, and every call to a chat counts
@@ -106,7 +106,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         await send_html(message, t(language, "no_answer"), quote=group)
     else:
         page = render.answer_page(answer.hits, language)
-        key = rt.keep(answer, language) if page.count < len(answer.hits) else None
+        key = await rt.keep(answer, language) if page.count < len(answer.hits) else None
         await send_html(
             message,
             page.html,
@@ -171,7 +171,7 @@ async def more_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """ "More": show the next passages of a kept answer by editing the message."""
     query = update.callback_query
     _, key, start = query.data.split(":")
-    kept = runtime(context).answers.get(key)
+    kept = await runtime(context).kept(key)
     if kept is None:
         await query.answer(t(lang(update), "expired"), show_alert=True)
         return
@@ -228,7 +228,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     rt = runtime(context)
     user = update.effective_user
-    if user is not None and not rt.flood.allow(user.id):
+    if user is not None and not await rt.flood.allow(user.id):
         await query.answer([], cache_time=5)
         return
     answer = await rt.ask_inline(text)

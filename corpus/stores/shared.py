@@ -243,6 +243,7 @@ class PostgresState(SharedState):
         self.replica = secrets.randbelow(2**31 - 1) + 1
         self._session: Any = None
         self._session_lock = threading.Lock()
+        self._secrets: dict[tuple[str, int], bytes] = {}
 
     async def _run(self, work: Callable[[Any], T]) -> T:
         def run() -> T:
@@ -294,6 +295,9 @@ class PostgresState(SharedState):
 
     async def secret(self, name: str, *, period: float) -> bytes:
         epoch = int(time.time() // period)
+        known = self._secrets.get((name, epoch))
+        if known is not None:  # fixed for the period once drawn: no round trip per question
+            return known
         key = f"{name}:{epoch}"
         fresh = os.urandom(32)
 
@@ -311,7 +315,10 @@ class PostgresState(SharedState):
                 ).fetchone()[0]
             )
 
-        return await self._run(work)
+        found = await self._run(work)
+        self._secrets = {k: v for k, v in self._secrets.items() if k[1] >= epoch}
+        self._secrets[(name, epoch)] = found
+        return found
 
     async def take_token(
         self, key: bytes, *, burst: int, interval: float, now: float | None = None

@@ -224,12 +224,23 @@ async def test_remove_with_confirmation(modbot: RunningBot) -> None:
     assert f"<code>{viasna.id}</code>" in listing.text
     fake.send_message(f"/remove {viasna.id}", user_id=MODERATOR)
     confirm = await reply_to(fake, MODERATOR, containing="Remove")
-    buttons = [b["callback_data"] for b in confirm.params["reply_markup"]["inline_keyboard"][0]]
-    assert buttons == [f"rm:{viasna.id}", f"rmx:{viasna.id}"]
-    fake.send_callback_query(confirm, f"rm:{viasna.id}", user_id=MODERATOR)
+    yes, no = [b["callback_data"] for b in confirm.params["reply_markup"]["inline_keyboard"][0]]
+    token = yes.removeprefix("rm:")
+    assert yes == f"rm:{token}" and no == f"rmx:{token}" and len(token) == 16
+    # Pressed twice before the first press is handled (or on two replicas at once): the
+    # confirmation works once, and the second press says so.
+    fake.send_callback_query(confirm, yes, user_id=MODERATOR)
+    fake.send_callback_query(confirm, yes, user_id=MODERATOR)
     removed = await fake.wait_for("editMessageText", timeout=20)
     assert "Removed" in removed.text
     assert all(s.id != viasna.id for s in modbot.services.store.corpus.sources())
+    await fake.wait_for(
+        lambda c: (
+            c.method == "answerCallbackQuery" and "already used" in (c.params.get("text") or "")
+        ),
+        timeout=20,
+    )
+    assert [e.action for e in modbot.services.store.moderation.history(5)].count("remove") == 1
     for question in ("How many political prisoners does Viasna count now?", "Ihar Losik"):
         mark = fake.mark()
         fake.send_message(question, user_id=READER)
