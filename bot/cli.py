@@ -339,16 +339,23 @@ def chat(ctx: click.Context, k: int) -> None:
     is_flag=True,
     help="Receive updates by webhook instead of long polling: needs CITEBOT_WEBHOOK_URL (the "
     "public HTTPS address Telegram posts to); listens on CITEBOT_WEBHOOK_LISTEN:"
-    "CITEBOT_WEBHOOK_PORT and checks CITEBOT_WEBHOOK_SECRET on every request.",
+    "CITEBOT_WEBHOOK_PORT and checks CITEBOT_WEBHOOK_SECRET on every request. With "
+    "CITEBOT_DATABASE_URL any number of replicas may run behind one load balancer (they share "
+    "the secret); an update is acknowledged only once handled.",
 )
 @click.pass_context
 def run(ctx: click.Context, webhook: bool) -> None:
     """Run the Telegram bot (TELEGRAM_BOT_TOKEN; TELEGRAM_API_URL and TELEGRAM_FILE_URL point
-    it at a self-hosted Bot API server)."""
+    it at a self-hosted Bot API server).
+
+    Polling is one process per database; a second one is refused.
+    """
+    import asyncio
     import secrets
-    from urllib.parse import urlsplit
 
     from bot.app import build_application, configure_logging
+    from bot.webhook import serve
+    from corpus.stores.shared import ReceiverBusy
 
     settings: Settings = ctx.obj["settings"]
     try:
@@ -358,7 +365,19 @@ def run(ctx: click.Context, webhook: bool) -> None:
     if webhook and not settings.webhook_url:
         _fail("--webhook needs CITEBOT_WEBHOOK_URL, the public URL Telegram posts updates to", 2)
     configure_logging(settings.log_level)
-    application = build_application(settings)
+    services = _services(ctx)
+    shared = services.store.shared
+    if webhook and services.store.engine == "postgresql" and settings.webhook_secret is None:
+        _fail(
+            "webhook replicas need CITEBOT_WEBHOOK_SECRET, the same for every replica "
+            "(1-256 characters: letters, digits, _ and -)",
+            2,
+        )
+    try:
+        shared.hold_receiver(exclusive=not webhook)
+    except ReceiverBusy as exc:
+        _fail(str(exc), 2)
+    application = build_application(settings, services=services)
     if webhook:
         assert settings.webhook_url is not None
         secret = (
@@ -366,12 +385,15 @@ def run(ctx: click.Context, webhook: bool) -> None:
             if settings.webhook_secret
             else secrets.token_urlsafe(32)
         )
-        application.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=secret,
+        asyncio.run(
+            serve(
+                application,
+                shared=shared,
+                url=settings.webhook_url,
+                secret=secret,
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+            )
         )
     else:
         application.run_polling()

@@ -40,6 +40,14 @@ Where the fake is knowingly *stricter* than Telegram (so anything it accepts, Te
 Where it is knowingly *laxer*: webhook URLs may be plain ``http://`` on any port, documents cannot
 be sent by URL (refused with a clear error), and only the methods listed in ``_METHODS`` exist;
 any other real method answers 404 "Not Found: ... is not implemented by the fake".
+
+Webhook delivery follows Telegram's documented behaviour: up to ``max_connections`` (setWebhook,
+default 40) updates in flight at once, those of one chat (or, for inline queries, of one user)
+one at a time and in order; an update is delivered again until the webhook answers 2xx (here
+20 tries, backing off to 0.5 s). :meth:`FakeTelegram.balance` puts a load balancer in front of
+several bot replicas: each delivery goes to the next backend in turn. :meth:`FakeTelegram.hold`
+keeps matching bot calls waiting (not executed) until released, so a test can kill a bot in the
+middle of an update; a call whose client went away is recorded as abandoned and never executed.
 """
 
 from __future__ import annotations
@@ -72,6 +80,7 @@ __all__ = [
     "ApiError",
     "EntityParseError",
     "FakeTelegram",
+    "Hold",
     "RecordedCall",
     "StoredFile",
     "UploadedFile",
@@ -258,6 +267,38 @@ class WebhookDelivery:
     url: str
     status: int | None
     error: str | None = None
+
+
+class Hold:
+    """Bot calls matching a predicate wait here, unexecuted, until :meth:`release`."""
+
+    def __init__(self, predicate: Callable[[RecordedCall], bool], *, limit: int | None) -> None:
+        self.predicate = predicate
+        self.limit = limit
+        self.held: list[RecordedCall] = []
+        self._released = asyncio.Event()
+        self._arrived = asyncio.Event()
+
+    async def wait_held(self, *, timeout: float = 5.0) -> RecordedCall:
+        """The first call caught by this hold (waits for it)."""
+        try:
+            await asyncio.wait_for(self._arrived.wait(), timeout)
+        except TimeoutError:
+            raise WaitTimeout(f"no call was held within {timeout}s") from None
+        return self.held[0]
+
+    def release(self) -> None:
+        """Let held calls (and later matching ones) through."""
+        self._released.set()
+
+    async def _pass(self, call: RecordedCall) -> None:
+        if self._released.is_set() or not self.predicate(call):
+            return
+        if self.limit is not None and len(self.held) >= self.limit:
+            return
+        self.held.append(call)
+        self._arrived.set()
+        await self._released.wait()
 
 
 @dataclass
@@ -1312,7 +1353,14 @@ class FakeTelegram:
         self.warnings: list[str] = []
         self.downloads: list[str] = []
         self.webhook_deliveries: list[WebhookDelivery] = []
+        #: Updates being delivered right now, and to which URL.
+        self.webhook_in_flight: dict[int, str] = {}
         self.dropped_updates: list[JSONDict] = []
+        #: Updates given up on after the last delivery attempt failed.
+        self.undelivered_updates: list[JSONDict] = []
+        self.backends: list[str] = []
+        self._backend_turn = itertools.count()
+        self._holds: list[Hold] = []
 
         # Telegram state.
         self.chats: dict[int, JSONDict] = {}
@@ -1351,6 +1399,7 @@ class FakeTelegram:
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
         self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_wake = asyncio.Event()
         self._port: int | None = None
         self._methods: dict[str, tuple[str, Callable[[JSONDict, dict[str, UploadedFile]], Any]]] = {
             name.lower(): (name, getattr(self, f"_m_{attr}"))
@@ -2109,36 +2158,110 @@ class FakeTelegram:
     def _kick_webhook_delivery(self) -> None:
         if not (self.webhook_url and self.auto_webhook_delivery and self._updates):
             return
+        self._webhook_wake.set()
         if self._webhook_task is None or self._webhook_task.done():
             self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_webhook())
 
+    def balance(self, backends: list[str]) -> None:
+        """Deliver webhook updates to ``backends`` in turn (a load balancer in front of bot
+        replicas) instead of straight to the URL given to setWebhook; a failed delivery is
+        tried again on the next backend."""
+        self.backends = list(backends)
+
+    def hold(self, predicate: Callable[[RecordedCall], bool], *, limit: int | None = None) -> Hold:
+        """Keep bot calls matching ``predicate`` (the first ``limit`` of them, if given)
+        waiting, unexecuted, until released."""
+        found = Hold(predicate, limit=limit)
+        self._holds.append(found)
+        return found
+
+    @staticmethod
+    def _sequence_key(update: JSONDict) -> tuple[str, Any]:
+        """Telegram delivers the updates of one chat (of one user, without a chat) in order."""
+        kind = next(k for k in update if k != "update_id")
+        body = update[kind]
+        chat = body.get("chat") or (body.get("message") or {}).get("chat")
+        if chat is not None:
+            return ("chat", chat.get("id"))
+        sender = body.get("from") or {}
+        return ("user", sender.get("id"))
+
     async def _deliver_webhook(self) -> None:
-        """Push queued updates to the webhook in order, retrying like Telegram (briefly)."""
-        attempts = 0
-        while self._updates and self.webhook_url and not self._closing:
-            update = self._updates[0]
-            url = self.webhook_url
+        """Push queued updates to the webhook like Telegram: several at once, in order per
+        chat, each again until the webhook answers 2xx (briefly, here)."""
+        attempts: dict[int, int] = {}
+        not_before: dict[int, float] = {}
+        in_flight: dict[int, asyncio.Task[None]] = {}
+        loop = asyncio.get_running_loop()
+
+        async def deliver(update: JSONDict) -> None:
+            update_id = update["update_id"]
+            url = self.webhook_url or ""
+            if self.backends:
+                url = self.backends[next(self._backend_turn) % len(self.backends)]
+            self.webhook_in_flight[update_id] = url
             status: int | None = None
             error: str | None = None
             try:
-                status = await self.post_webhook_update(update)
+                status = await self.post_webhook_update(update, url=url)
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 error = repr(exc)
-            self.webhook_deliveries.append(WebhookDelivery(update["update_id"], url, status, error))
-            self._notify_calls()
+            finally:
+                self.webhook_in_flight.pop(update_id, None)
+            self.webhook_deliveries.append(WebhookDelivery(update_id, url, status, error))
             if status is not None and 200 <= status < 300:
-                if self._updates and self._updates[0] is update:
-                    self._updates.pop(0)
-                attempts = 0
-                continue
-            attempts += 1
-            if attempts >= 20:
-                # Telegram keeps retrying for a long time; a test has failed long before that.
-                self._updates.pop(0)
-                attempts = 0
-                continue
-            # PTB calls setWebhook before its server listens: the first tries may be refused.
-            await asyncio.sleep(min(0.05 * attempts, 0.5))
+                self._updates = [u for u in self._updates if u is not update]
+            else:
+                attempts[update_id] = attempts.get(update_id, 0) + 1
+                if attempts[update_id] >= 20:
+                    # Telegram keeps retrying for a long time; a test has failed long before.
+                    self._updates = [u for u in self._updates if u is not update]
+                    self.undelivered_updates.append(update)
+                else:
+                    # PTB sets the webhook before its server listens: the first tries may fail.
+                    not_before[update_id] = loop.time() + min(0.05 * attempts[update_id], 0.5)
+            self._notify_calls()
+
+        try:
+            await self._delivery_loop(deliver, in_flight, not_before)
+        finally:
+            for task in in_flight.values():
+                task.cancel()
+
+    async def _delivery_loop(
+        self,
+        deliver: Callable[[JSONDict], Any],
+        in_flight: dict[int, asyncio.Task[None]],
+        not_before: dict[int, float],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        while (self._updates or in_flight) and self.webhook_url and not self._closing:
+            self._webhook_wake.clear()
+            limit = _p_int(self.webhook_params, "max_connections") or 40
+            now = loop.time()
+            waiting = [t for t in not_before.values() if t > now]
+            seen: set[tuple[str, Any]] = set()
+            for update in list(self._updates):
+                key = self._sequence_key(update)
+                if key in seen:
+                    continue  # an earlier update of this chat is not delivered yet
+                seen.add(key)
+                update_id = update["update_id"]
+                if update_id in in_flight or not_before.get(update_id, 0.0) > now:
+                    continue
+                if len(in_flight) >= limit:
+                    break
+                in_flight[update_id] = loop.create_task(deliver(update))
+            wake = loop.create_task(self._webhook_wake.wait())
+            timeout = max(0.0, min(waiting) - now) if waiting else None
+            await asyncio.wait(
+                {wake, *in_flight.values()}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
+            wake.cancel()
+            for update_id, task in list(in_flight.items()):
+                if task.done():
+                    del in_flight[update_id]
+                    task.result()
 
     # ---------------------------------------------------------------- HTTP
 
@@ -2206,6 +2329,8 @@ class FakeTelegram:
                         )
                     raise ApiError(404, "Not Found")
                 call.params, call.files = await self._read_params(request)
+                for held in self._holds:
+                    await held._pass(call)
                 self._apply_fault(call)
                 self._check_flood(call.method, call.params)
                 result = entry[1](call.params, call.files)

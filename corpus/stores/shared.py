@@ -48,8 +48,11 @@ class Claim(StrEnum):
     NEW = "new"
     #: The replica that claimed it died before finishing: handle it.
     ORPHANED = "orphaned"
-    #: Already handled, or being handled by a live replica: acknowledge and do nothing.
-    DUPLICATE = "duplicate"
+    #: Already handled: acknowledge it and do nothing.
+    DONE = "done"
+    #: Being handled by a live replica: not acknowledged yet (Telegram will ask again, and by
+    #: then it is done, or its replica died and it is orphaned).
+    BUSY = "busy"
 
 
 class ReceiverBusy(Exception):
@@ -192,7 +195,7 @@ class MemoryState(SharedState):
 
     async def claim_update(self, update_id: int) -> Claim:
         if update_id in self._claims:
-            return Claim.DUPLICATE
+            return Claim.DONE if self._claims[update_id] else Claim.BUSY
         self._claims[update_id] = False
         return Claim.NEW
 
@@ -369,15 +372,17 @@ class PostgresState(SharedState):
                 )
                 return Claim.NEW
             replica, done = row
-            if done or replica == self.replica:
-                return Claim.DUPLICATE
+            if done:
+                return Claim.DONE
+            if replica == self.replica:
+                return Claim.BUSY
             # The claimer holds its liveness lock for as long as its process lives; if we can
             # take that lock (for this transaction only), it is gone.
             alive = not db.execute(
                 "SELECT pg_try_advisory_xact_lock(?, ?)", (REPLICA_LOCK_CLASS, replica)
             ).fetchone()[0]
             if alive:
-                return Claim.DUPLICATE
+                return Claim.BUSY
             db.execute(
                 "UPDATE update_claims SET replica = ? WHERE update_id = ?",
                 (self.replica, update_id),

@@ -78,9 +78,9 @@ async def test_secrets_are_drawn_once_per_period(store: Store) -> None:
 async def test_an_update_is_claimed_once(store: Store) -> None:
     shared = store.shared
     assert await shared.claim_update(900) is Claim.NEW
-    assert await shared.claim_update(900) is Claim.DUPLICATE
+    assert await shared.claim_update(900) is Claim.BUSY
     await shared.finish_update(900)
-    assert await shared.claim_update(900) is Claim.DUPLICATE
+    assert await shared.claim_update(900) is Claim.DONE
     assert await shared.claim_update(901) is Claim.NEW
     await shared.release_update(901)
     assert await shared.claim_update(901) is Claim.NEW
@@ -112,7 +112,9 @@ async def test_a_live_replicas_claim_is_respected_a_dead_ones_is_taken_over(
     b.shared.start()
     assert await a.shared.claim_update(7001) is Claim.NEW
     # Telegram redelivers to b while a is still working on it: b leaves it to a.
-    assert await b.shared.claim_update(7001) is Claim.DUPLICATE
+    assert await b.shared.claim_update(7001) is Claim.BUSY
+    await a.shared.finish_update(7001)
+    assert await b.shared.claim_update(7001) is Claim.DONE
     # A replica in another process claims an update and dies without finishing it.
     url = a.database.url  # type: ignore[attr-defined]
     script = (
@@ -136,12 +138,12 @@ async def test_a_live_replicas_claim_is_respected_a_dead_ones_is_taken_over(
     assert done.returncode == -9
     # Its liveness lock went with its connection: the redelivery is handled by b.
     deadline = time.monotonic() + 10
-    while (claim := await b.shared.claim_update(7002)) is Claim.DUPLICATE:
+    while (claim := await b.shared.claim_update(7002)) is Claim.BUSY:
         # The server notices the dead client's closed socket within milliseconds.
         assert time.monotonic() < deadline, "the dead replica's lock was never released"
         await asyncio.sleep(0.01)
     assert claim is Claim.ORPHANED
-    assert await a.shared.claim_update(7002) is Claim.DUPLICATE
+    assert await a.shared.claim_update(7002) is Claim.BUSY
 
 
 async def test_expired_rows_are_purged(pg_stores: tuple[Store, Store]) -> None:
