@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from aiohttp import web
 from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -647,6 +648,100 @@ async def test_webhook_secret_and_conflict(fake_telegram: FakeTelegram) -> None:
             await app.updater.stop()
             await app.stop()
     assert [e.method for e in fake_telegram.errors] == ["getUpdates"]
+
+
+class _Backend:
+    """A bare webhook endpoint: records arrivals, answers when the test lets it."""
+
+    def __init__(self) -> None:
+        self.arrived: list[int] = []
+        self.gates: dict[int, asyncio.Event] = {}
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/hook", self._post)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        port = _free_port()
+        await web.TCPSite(self.runner, "127.0.0.1", port).start()
+        self.url = f"http://127.0.0.1:{port}/hook"
+
+    async def _post(self, request: web.Request) -> web.Response:
+        update_id = (await request.json())["update_id"]
+        self.arrived.append(update_id)
+        gate = self.gates.get(update_id)
+        if gate is not None:
+            await gate.wait()
+        return web.Response()
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+async def _set_webhook(fake: FakeTelegram, url: str, **params: object) -> None:
+    async with ExtBot(**fake.bot_kwargs()) as bot:
+        await bot.set_webhook(url, **params)  # type: ignore[arg-type]
+
+
+async def test_webhook_delivery_is_concurrent_across_chats_and_ordered_within_one(
+    fake_telegram: FakeTelegram,
+) -> None:
+    backend = _Backend()
+    await backend.start()
+    try:
+        await _set_webhook(fake_telegram, backend.url, max_connections=2)
+        first = fake_telegram.send_message("one", user_id=1)["update_id"]
+        backend.gates[first] = asyncio.Event()
+        second = fake_telegram.send_message("two", user_id=1)["update_id"]
+        other = fake_telegram.send_message("other chat", user_id=2)["update_id"]
+        third = fake_telegram.send_message("third chat", user_id=3)["update_id"]
+        # Chat 1's second update waits for its first; chat 2's goes meanwhile; with two
+        # connections in use (one held), chat 3's waits for a free one.
+        await fake_telegram.wait_until(lambda: other in backend.arrived)
+        assert second not in backend.arrived
+        backend.gates[first].set()
+        await fake_telegram.wait_until(lambda: not fake_telegram.pending_updates)
+        assert backend.arrived.index(first) < backend.arrived.index(second)
+        assert set(backend.arrived) == {first, second, other, third}
+    finally:
+        await backend.stop()
+
+
+async def test_balance_delivers_in_turn_and_retries_on_the_next(
+    fake_telegram: FakeTelegram,
+) -> None:
+    backends = [_Backend(), _Backend()]
+    for backend in backends:
+        await backend.start()
+    try:
+        await _set_webhook(fake_telegram, "https://bot.example.org/hook")
+        dead = f"http://127.0.0.1:{_free_port()}/hook"
+        fake_telegram.balance([backends[0].url, dead, backends[1].url])
+        ids = [fake_telegram.send_message(f"m{i}", user_id=i + 1)["update_id"] for i in range(3)]
+        await fake_telegram.wait_until(lambda: not fake_telegram.pending_updates)
+        delivered = {d.update_id: d for d in fake_telegram.webhook_deliveries if d.status == 200}
+        assert set(delivered) == set(ids)
+        refused = [d for d in fake_telegram.webhook_deliveries if d.status is None]
+        assert refused and all(d.url == dead for d in refused)
+        assert backends[0].arrived and backends[1].arrived
+    finally:
+        for backend in backends:
+            await backend.stop()
+
+
+async def test_a_hold_keeps_calls_unexecuted_until_released(
+    fake_telegram: FakeTelegram, bot: ExtBot[None]
+) -> None:
+    hold = fake_telegram.hold(lambda c: c.method == "sendMessage", limit=1)
+    sending = asyncio.ensure_future(bot.send_message(CHAT, "held"))
+    held = await hold.wait_held()
+    assert fake_telegram.sent_messages(CHAT) == [] and not sending.done()
+    assert (await bot.send_message(CHAT, "past the limit")).text == "past the limit"
+    hold.release()
+    assert (await sending).text == "held" and held.ok
 
 
 # ------------------------------------------------------------------------------------ helpers

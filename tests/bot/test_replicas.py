@@ -7,6 +7,8 @@ turn, as a load balancer would. Every step waits for the event it expects, with 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -16,7 +18,7 @@ import pytest_asyncio
 from bot.services import Services
 from corpus.loaders import load_path
 from corpus.store import Store
-from tests.documents import CANONICAL, SEED
+from tests.documents import CANONICAL, ROOT, SEED
 from tests.postgres import PostgresServer
 from tests.replicas import Replica, start_replicas, wait_ready
 from tests.telegram_fake import FakeTelegram, RecordedCall
@@ -181,3 +183,48 @@ async def test_three_replicas_share_one_bot(
     await fake.wait_until(lambda: not fake.pending_updates, timeout=30)
     assert answered.ok and fake.undelivered_updates == []
     assert fake.errors == [], [r.output()[-2000:] for r in replicas]
+
+
+async def test_a_second_receiver_is_refused(
+    fake_telegram: FakeTelegram, database_url: str | None, tmp_path: Path
+) -> None:
+    """Polling is one process per database; webhook replicas need a shared secret."""
+    if database_url:
+        Store(data_dir=tmp_path, url=database_url, migrate_schema=True).close()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("CITEBOT_", "TELEGRAM_"))},
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+        "TELEGRAM_API_URL": fake_telegram.api_url,
+        "TELEGRAM_FILE_URL": fake_telegram.file_url,
+        "CITEBOT_DATA_DIR": str(tmp_path / "data"),
+        "CITEBOT_ONNX": "false",
+        **({"CITEBOT_DATABASE_URL": database_url} if database_url else {}),
+    }
+    command = [sys.executable, "-m", "bot.cli", "run"]
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    try:
+        # It holds the receiver's lock before it starts talking to Telegram.
+        await fake_telegram.wait_until(
+            lambda: bool(fake_telegram.calls_to("getMe")) or first.poll() is not None, timeout=60
+        )
+        assert first.poll() is None, first.stderr.read().decode() if first.stderr else ""
+        second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        assert second.returncode == 2
+        assert second.stderr.startswith("citebot: error: ")
+        assert "already" in second.stderr and "stop it first" in second.stderr
+        if database_url:
+            webhook = {**env, "CITEBOT_DATA_DIR": str(tmp_path / "other")}
+            webhook["CITEBOT_WEBHOOK_URL"] = "https://bot.example.org/telegram"
+            replica = subprocess.run(
+                [*command, "--webhook"], cwd=ROOT, env=webhook, capture_output=True, text=True
+            )
+            assert replica.returncode == 2 and "CITEBOT_WEBHOOK_SECRET" in replica.stderr
+            webhook["CITEBOT_WEBHOOK_SECRET"] = "s3cret-shared-by-replicas"
+            replica = subprocess.run(
+                [*command, "--webhook"], cwd=ROOT, env=webhook, capture_output=True, text=True
+            )
+            assert replica.returncode == 2 and "polls Telegram" in replica.stderr
+    finally:
+        first.terminate()
+        first.wait(timeout=60)
