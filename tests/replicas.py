@@ -13,7 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,13 +72,20 @@ def start_replicas(
     database_url: str,
     root: Path,
     env: Mapping[str, str] | None = None,
+    before_start: Callable[[Path], object] | None = None,
 ) -> list[Replica]:
-    """Start ``count`` replicas against ``fake`` and ``database_url``; not yet ready."""
+    """Start ``count`` replicas against ``fake`` and ``database_url``; not yet ready.
+
+    ``before_start(data_dir)`` prepares each replica's data directory (say, copies in the
+    exported models) before its process starts.
+    """
     secret = secrets.token_urlsafe(24)
     replicas = []
     for index in range(count):
         data_dir = root / f"replica-{index}"
         data_dir.mkdir(parents=True, exist_ok=True)
+        if before_start is not None:
+            before_start(data_dir)
         port = free_port()
         log = root / f"replica-{index}.log"
         values = {

@@ -1319,6 +1319,7 @@ class FakeTelegram:
         flood_limits: bool = False,
         auto_webhook_delivery: bool = True,
         inline_query_ttl: float | None = None,
+        first_update_id: int = 100_000_001,
     ) -> None:
         """Configure the fake; nothing listens until :meth:`start`.
 
@@ -1336,6 +1337,8 @@ class FakeTelegram:
                 does) with the secret from setWebhook.
             inline_query_ttl: seconds after which an inline query can no longer be answered
                 (Telegram: a few seconds); None means never expire.
+            first_update_id: the first update's id. Telegram's ids only grow: a bot that keeps
+                state across fakes (claims in a database) needs each fake to start higher.
         """
         self.token = token
         self.bot_username = bot_username
@@ -1385,7 +1388,7 @@ class FakeTelegram:
         self._updates: list[JSONDict] = []
         self._allowed_updates: frozenset[str] = _DEFAULT_UPDATE_TYPES
         self._ids = itertools.count(1)
-        self._next_update_id = 100_000_001
+        self._next_update_id = first_update_id
         self._faults: list[_Fault] = []
         self._flood_global: deque[float] = deque()
         self._flood_chat: dict[int, deque[float]] = {}
