@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from bot.cli import cli
 from bot.services import Services
 from tests.documents import CANONICAL, ROOT, SEED, write_markdown
+from tests.postgres import PostgresServer
 
 
 def _run(services: Services, *args: str, stdin: str | None = None):
@@ -177,3 +178,24 @@ def test_a_damaged_index_is_reported_and_reindex_rebuilds_it(
     assert "indexed 16 passages" in result.output
     fresh = make_services(services.config.data_dir)
     assert fresh.library.search(CANONICAL).answered
+
+
+def test_migrate_prepares_postgres_once_for_every_replica(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        CITEBOT_DATA_DIR=str(tmp_path),
+        CITEBOT_DATABASE_URL=postgres.database(),
+    )
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["sources"], obj={"settings": settings})
+    assert refused.exit_code == 1 and "run `citebot migrate` once" in refused.output
+    done = runner.invoke(cli, ["migrate"], obj={"settings": settings})
+    assert done.exit_code == 0 and done.output.startswith("schema version")
+    assert "postgresql://" in done.output
+    assert runner.invoke(cli, ["migrate"], obj={"settings": settings}).exit_code == 0
+    listed = runner.invoke(cli, ["sources"], obj={"settings": settings})
+    assert listed.exit_code == 0 and listed.output == ""
