@@ -327,8 +327,11 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/privacy: what is stored and what is not."""
-    await update.effective_message.reply_html(t(lang(update), "privacy"))
+    """/privacy: what is stored and what is not (replicas keep the flood guard in PostgreSQL)."""
+    shared = runtime(context).services.store.engine == "postgresql"
+    await update.effective_message.reply_html(
+        t(lang(update), "privacy_shared" if shared else "privacy")
+    )
 
 
 def sources_page(
