@@ -1,15 +1,26 @@
 """Receiving updates by webhook, on as many replicas as the database allows.
 
-Telegram posts each update to one URL; a load balancer spreads the posts over the replicas. A
-replica answers Telegram's POST only once the update has been handled: if it dies mid-update,
-Telegram gets no answer and delivers the update again (to another replica), so nothing that was
-acknowledged is lost. Each update is claimed in the shared state before it is handled: a
-redelivery of an update already handled is acknowledged and dropped, so it is answered once;
-one still being handled by a live replica is refused for now (Telegram tries again); one whose
-replica died (its liveness lock went with its connection) is handled by whoever gets it.
+Telegram posts each update to one URL; a load balancer spreads the posts over the replicas.
+Nothing acknowledged may be lost when a replica dies, so an update is acknowledged only once
+something other than this process's memory holds it:
 
-PTB's own webhook server acknowledges an update as soon as it is queued, which would lose every
-update in flight on a replica that is killed: hence this small server (aiohttp).
+* With PostgreSQL, the update is claimed and kept in the ``inbox`` (sealed with AES-GCM under a
+  key derived from the webhook secret, which never enters the database) in one transaction,
+  then acknowledged at once, then handled; it is deleted when handled. If the replica dies
+  first, a live one adopts it (its liveness lock went with its connection) and answers it.
+  Acknowledging at once matters: Telegram opens at most ``max_connections`` connections, and a
+  POST held until its reply is sent would hold one for as long as the reply waits for Telegram's
+  30 messages/s; a flood of questions would then hold every connection and inline queries would
+  queue behind them (bench/telegram_load.py: inline p95 29-33 s instead of seconds).
+* With SQLite (one process, nothing else to take over), the POST is answered once the update
+  has been handled: if the process dies, Telegram delivers the update again.
+
+A redelivery of an update already handled is acknowledged and dropped (answered once); one
+still being handled by a live replica is acknowledged when its body is kept, else refused for
+now (Telegram asks again); one whose replica died is handled by whoever gets it.
+
+PTB's own webhook server acknowledges an update as soon as it is queued in memory, which would
+lose every update in flight on a replica that is killed: hence this small server (aiohttp).
 """
 
 from __future__ import annotations
@@ -19,11 +30,16 @@ import contextlib
 import hmac
 import json
 import logging
+import os
 import signal
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from telegram import Update
 from telegram.ext import Application
 
@@ -42,7 +58,36 @@ HOLD_SECONDS = 50.0
 GRACE_SECONDS = 30.0
 #: Connections Telegram opens to the webhook at most (setWebhook's max_connections).
 MAX_CONNECTIONS = 100
+#: Seconds between looks for updates left by a replica that died.
+ADOPT_INTERVAL = 1.0
+#: Orphaned updates adopted per look.
+ADOPT_BATCH = 100
 _SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class Sealer:
+    """Seals an update for the inbox: AES-GCM under a key derived from the webhook secret.
+
+    The secret lives in the replicas' environment, never in the database: whoever reads the
+    database sees ciphertext. Each sealed update is bound to its ``update_id``.
+    """
+
+    def __init__(self, secret: str) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"citebot inbox").derive(
+            secret.encode()
+        )
+        self._aead = AESGCM(key)
+
+    def seal(self, update_id: int, body: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, body, str(update_id).encode())
+
+    def open(self, update_id: int, sealed: bytes) -> bytes:
+        """The update; ``ValueError`` if it was sealed with another secret or tampered with."""
+        try:
+            return self._aead.decrypt(sealed[:12], sealed[12:], str(update_id).encode())
+        except InvalidTag as exc:
+            raise ValueError("the update was sealed with another webhook secret") from exc
 
 
 class WebhookServer:
@@ -55,8 +100,10 @@ class WebhookServer:
         self.shared = shared
         self.secret = secret
         self.path = "/" + path.strip("/")
+        self.sealer = Sealer(secret)
         self._runner: web.AppRunner | None = None
         self._unfinished: set[asyncio.Task[None]] = set()
+        self._adopter: asyncio.Task[None] | None = None
 
     async def start(self, *, listen: str, port: int) -> None:
         """Listen on ``listen:port``."""
@@ -68,6 +115,8 @@ class WebhookServer:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=GRACE_SECONDS)
         await self._runner.setup()
         await web.TCPSite(self._runner, listen, port).start()
+        if self.shared.keeps_updates:
+            self._adopter = asyncio.create_task(self._adopt_loop(), name="citebot-adopt")
 
     @property
     def port(self) -> int:
@@ -76,7 +125,13 @@ class WebhookServer:
         return int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
-        """Stop listening; let the updates in hand finish (at most ``GRACE_SECONDS``)."""
+        """Stop listening; let the updates in hand finish (at most ``GRACE_SECONDS``).
+
+        What is still unfinished then stays in the inbox, for a live replica to adopt."""
+        if self._adopter is not None:
+            self._adopter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._adopter
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -95,31 +150,32 @@ class WebhookServer:
             update_id = int(data["update_id"])
         except (ValueError, TypeError, KeyError):
             return web.Response(status=HTTPStatus.BAD_REQUEST)
-        try:
-            claim = await self.shared.claim_update(update_id)
-        except StoreError:
-            log.exception("could not claim an update; Telegram will deliver it again")
-            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
-        if claim is Claim.DONE:
-            return web.Response()
-        if claim is Claim.BUSY:
-            # Never acknowledged before it is done: if its replica dies now, Telegram's next
-            # try finds it orphaned and it is handled then.
-            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
-        if claim is Claim.ORPHANED:
-            log.info("handling an update whose replica stopped before finishing it")
+        keeps = self.shared.keeps_updates
         try:
             update = Update.de_json(data, self.application.bot)
         except Exception:
-            await self.shared.release_update(update_id)
             log.exception("an update that is not one; refused")
             return web.Response(status=HTTPStatus.BAD_REQUEST)
-        task = asyncio.ensure_future(self._handle(update, update_id))
+        body = self.sealer.seal(update_id, json.dumps(data).encode()) if keeps else None
+        try:
+            claim = await self.shared.claim_update(update_id, body=body)
+        except StoreError:
+            log.exception("could not claim an update; Telegram will deliver it again")
+            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
+        if claim is Claim.DONE or (claim is Claim.BUSY and keeps):
+            return web.Response()
+        if claim is Claim.BUSY:
+            # Never acknowledged before it is done: if its process dies now, Telegram's next
+            # try gets it handled.
+            return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
+        if claim is Claim.ORPHANED:
+            log.info("handling an update whose replica stopped before finishing it")
+        task = self._start(update, update_id)
+        if keeps:
+            return web.Response()  # kept in the inbox: safe to acknowledge now
         # Shielded: Telegram hanging up must not cancel an update half handled.
         done, _ = await asyncio.wait({task}, timeout=HOLD_SECONDS)
         if not done:
-            self._unfinished.add(task)
-            task.add_done_callback(self._unfinished.discard)
             return web.Response()
         try:
             task.result()
@@ -127,17 +183,47 @@ class WebhookServer:
             return web.Response(status=HTTPStatus.SERVICE_UNAVAILABLE)
         return web.Response()
 
+    def _start(self, update: Update, update_id: int) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(self._handle(update, update_id))
+        self._unfinished.add(task)
+        task.add_done_callback(self._unfinished.discard)
+        return task
+
     async def _handle(self, update: Update, update_id: int) -> None:
         app = self.application
         try:
             # Through the lanes, as polled updates go: the same concurrency limits.
             await app.update_processor.process_update(update, app.process_update(update))
-        except BaseException:
-            # Not handled: give it back, so that Telegram's redelivery is handled.
-            with contextlib.suppress(Exception):
-                await self.shared.release_update(update_id)
+        except asyncio.CancelledError:
+            # Stopping mid-update: kept, it waits for a live replica to adopt it; not kept, it
+            # is given back so that Telegram's redelivery is handled.
+            if not self.shared.keeps_updates:
+                with contextlib.suppress(Exception):
+                    await self.shared.release_update(update_id)
             raise
+        except Exception:  # the handlers' own errors were handled (and answered) by PTB
+            log.exception("an update failed outside its handlers")
         await self.shared.finish_update(update_id)
+
+    async def _adopt_loop(self) -> None:
+        """Answer the updates a dead replica had acknowledged but not answered."""
+        while True:
+            await asyncio.sleep(ADOPT_INTERVAL)
+            try:
+                orphans = await self.shared.adopt_orphans(limit=ADOPT_BATCH)
+            except Exception:  # the database may be back at the next look
+                log.exception("could not look for orphaned updates")
+                continue
+            for update_id, sealed in orphans:
+                try:
+                    data = json.loads(self.sealer.open(update_id, sealed))
+                    update = Update.de_json(data, self.application.bot)
+                except ValueError:
+                    log.error("dropped an orphaned update sealed with another webhook secret")
+                    await self.shared.finish_update(update_id)
+                    continue
+                log.info("adopted an update whose replica stopped before answering it")
+                self._start(update, update_id)
 
 
 async def serve(

@@ -160,6 +160,16 @@ def m004_shared_state(db: Connection) -> None:
             expires_at DOUBLE PRECISION NOT NULL
         );
         CREATE INDEX update_claims_expiry ON update_claims(expires_at);
+
+        -- Updates acknowledged to Telegram but not yet answered, sealed with a key that never
+        -- enters the database; deleted once answered, taken over if their replica dies.
+        CREATE UNLOGGED TABLE inbox (
+            update_id BIGINT PRIMARY KEY,
+            replica BIGINT NOT NULL,
+            body BYTEA NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX inbox_replica ON inbox(replica);
         """,
     )
 

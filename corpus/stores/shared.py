@@ -35,6 +35,8 @@ MEMORY_ROWS = 20_000
 MEMORY_BUCKETS = 100_000
 #: Seconds an update claim is remembered (Telegram gives up redelivering well before).
 CLAIM_SECONDS = 24 * 3600.0
+#: Seconds an unanswered update is kept for another replica to take over; older ones are stale.
+INBOX_SECONDS = 3600.0
 #: Advisory lock class of a replica's liveness lock (the second key is the replica id).
 REPLICA_LOCK_CLASS = 0x7265706C  # "repl"
 #: Advisory lock of the bot's update source: polling exclusive, webhook replicas shared.
@@ -100,13 +102,22 @@ class SharedState(ABC):
         idle long enough to be full again is forgotten.
         """
 
+    #: Whether ``claim_update`` keeps the update's body until it is finished, for another
+    #: replica to take over (then an update may be acknowledged as soon as it is claimed).
+    keeps_updates: bool = False
+
     @abstractmethod
-    async def claim_update(self, update_id: int) -> Claim:
-        """Claim a Telegram update for this process (see ``Claim``)."""
+    async def claim_update(self, update_id: int, *, body: bytes | None = None) -> Claim:
+        """Claim a Telegram update for this process (see ``Claim``), keeping ``body`` (sealed
+        by the caller) until ``finish_update`` where the engine ``keeps_updates``."""
 
     @abstractmethod
     async def finish_update(self, update_id: int) -> None:
-        """Mark a claimed update handled: a redelivery is then a duplicate."""
+        """Mark a claimed update handled (a redelivery is then a duplicate); drop its body."""
+
+    async def adopt_orphans(self, *, limit: int) -> list[tuple[int, bytes]]:
+        """Take over kept updates whose replica died; their ids and bodies."""
+        return []
 
     @abstractmethod
     async def release_update(self, update_id: int) -> None:
@@ -193,7 +204,7 @@ class MemoryState(SharedState):
             self._buckets.popitem(last=False)
         return allowed
 
-    async def claim_update(self, update_id: int) -> Claim:
+    async def claim_update(self, update_id: int, *, body: bytes | None = None) -> Claim:
         if update_id in self._claims:
             return Claim.DONE if self._claims[update_id] else Claim.BUSY
         self._claims[update_id] = False
@@ -239,6 +250,8 @@ class MemoryState(SharedState):
 
 class PostgresState(SharedState):
     """State in PostgreSQL's UNLOGGED tables, shared by every replica on the database."""
+
+    keeps_updates = True
 
     def __init__(self, database: PostgresDatabase) -> None:
         self.database = database
@@ -349,16 +362,26 @@ class PostgresState(SharedState):
         )
         return bool(row[0])
 
-    async def claim_update(self, update_id: int) -> Claim:
-        expires = time.time() + CLAIM_SECONDS
+    async def claim_update(self, update_id: int, *, body: bytes | None = None) -> Claim:
+        at = time.time()
+
+        def keep(db: Any) -> None:
+            if body is not None:
+                db.execute(
+                    "INSERT INTO inbox (update_id, replica, body, expires_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (update_id) DO UPDATE SET replica = excluded.replica, "
+                    "body = excluded.body",
+                    (update_id, self.replica, body, at + INBOX_SECONDS),
+                )
 
         def work(db: Any) -> Claim:
             inserted = db.execute(
                 "INSERT INTO update_claims (update_id, replica, expires_at) VALUES (?, ?, ?) "
                 "ON CONFLICT DO NOTHING",
-                (update_id, self.replica, expires),
+                (update_id, self.replica, at + CLAIM_SECONDS),
             ).rowcount
             if inserted:
+                keep(db)
                 return Claim.NEW
             row = db.execute(
                 "SELECT replica, done FROM update_claims WHERE update_id = ? FOR UPDATE",
@@ -368,43 +391,75 @@ class PostgresState(SharedState):
                 db.execute(
                     "INSERT INTO update_claims (update_id, replica, expires_at) "
                     "VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    (update_id, self.replica, expires),
+                    (update_id, self.replica, at + CLAIM_SECONDS),
                 )
+                keep(db)
                 return Claim.NEW
             replica, done = row
             if done:
                 return Claim.DONE
-            if replica == self.replica:
-                return Claim.BUSY
-            # The claimer holds its liveness lock for as long as its process lives; if we can
-            # take that lock (for this transaction only), it is gone.
-            alive = not db.execute(
-                "SELECT pg_try_advisory_xact_lock(?, ?)", (REPLICA_LOCK_CLASS, replica)
-            ).fetchone()[0]
-            if alive:
+            if replica == self.replica or self._alive(db, replica):
                 return Claim.BUSY
             db.execute(
                 "UPDATE update_claims SET replica = ? WHERE update_id = ?",
                 (self.replica, update_id),
             )
+            keep(db)
             return Claim.ORPHANED
 
         return await self._run(work)
 
+    @staticmethod
+    def _alive(db: Any, replica: int) -> bool:
+        # A replica holds its liveness lock for as long as its process lives; if we can take
+        # that lock (for this transaction only), it is gone.
+        return not db.execute(
+            "SELECT pg_try_advisory_xact_lock(?, ?)", (REPLICA_LOCK_CLASS, replica)
+        ).fetchone()[0]
+
     async def finish_update(self, update_id: int) -> None:
-        await self._run(
-            lambda db: db.execute(
-                "UPDATE update_claims SET done = TRUE WHERE update_id = ?", (update_id,)
-            )
-        )
+        def work(db: Any) -> None:
+            db.execute("UPDATE update_claims SET done = TRUE WHERE update_id = ?", (update_id,))
+            db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+
+        await self._run(work)
 
     async def release_update(self, update_id: int) -> None:
-        await self._run(
-            lambda db: db.execute(
+        def work(db: Any) -> None:
+            db.execute(
                 "DELETE FROM update_claims WHERE update_id = ? AND replica = ? AND NOT done",
                 (update_id, self.replica),
             )
-        )
+            db.execute(
+                "DELETE FROM inbox WHERE update_id = ? AND replica = ?", (update_id, self.replica)
+            )
+
+        await self._run(work)
+
+    async def adopt_orphans(self, *, limit: int) -> list[tuple[int, bytes]]:
+        def work(db: Any) -> list[tuple[int, bytes]]:
+            others = db.execute(
+                "SELECT DISTINCT replica FROM inbox WHERE replica <> ?", (self.replica,)
+            ).fetchall()
+            adopted: list[tuple[int, bytes]] = []
+            for (replica,) in others:
+                if len(adopted) >= limit or self._alive(db, replica):
+                    continue
+                # Both rows move to us in this transaction: of two survivors, one adopts.
+                rows = db.execute(
+                    "UPDATE inbox SET replica = ? WHERE update_id IN (SELECT update_id FROM inbox "
+                    "WHERE replica = ? ORDER BY update_id LIMIT ?) RETURNING update_id, body",
+                    (self.replica, replica, limit - len(adopted)),
+                ).fetchall()
+                for update_id, body in rows:
+                    db.execute(
+                        "UPDATE update_claims SET replica = ? WHERE update_id = ?",
+                        (self.replica, update_id),
+                    )
+                    adopted.append((int(update_id), bytes(body)))
+            return sorted(adopted)
+
+        return await self._run(work)
 
     def start(self) -> None:
         """Open this replica's session and take its liveness lock (held until it exits)."""
@@ -435,7 +490,7 @@ class PostgresState(SharedState):
             at = time.time()
             return sum(
                 db.execute(f"DELETE FROM {table} WHERE expires_at < ?", (at,)).rowcount
-                for table in ("shared_state", "rate_buckets", "update_claims")
+                for table in ("shared_state", "rate_buckets", "update_claims", "inbox")
             )
 
         return await self._run(work)

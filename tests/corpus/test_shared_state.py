@@ -146,6 +146,51 @@ async def test_a_live_replicas_claim_is_respected_a_dead_ones_is_taken_over(
     assert await a.shared.claim_update(7002) is Claim.BUSY
 
 
+async def test_kept_updates_of_a_dead_replica_are_adopted_once(
+    pg_stores: tuple[Store, Store], tmp_path: Path, postgres: PostgresServer
+) -> None:
+    a, b = pg_stores
+    a.shared.start()  # type: ignore[attr-defined]
+    b.shared.start()  # type: ignore[attr-defined]
+    url = a.database.url  # type: ignore[attr-defined]
+    # A replica in another process acknowledges two updates (kept) and dies before answering.
+    script = (
+        "import asyncio, os, signal\n"
+        "from pathlib import Path\n"
+        "from corpus.store import Store\n"
+        f"store = Store(data_dir=Path({str(tmp_path)!r}), url={url!r})\n"
+        "store.shared.start()\n"
+        "for update_id in (8101, 8102):\n"
+        "    asyncio.run(store.shared.claim_update(update_id, body=b'sealed %d' % update_id))\n"
+        "print('kept', flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.strip() == "kept", done.stderr
+    # A live replica's kept update is never adopted.
+    assert await a.shared.claim_update(8103, body=b"mine") is Claim.NEW
+    deadline = time.monotonic() + 10
+    adopted: list[tuple[int, bytes]] = []
+    while not adopted:
+        assert time.monotonic() < deadline, "the dead replica's updates were never adopted"
+        adopted = await b.shared.adopt_orphans(limit=10) + await a.shared.adopt_orphans(limit=10)
+        await asyncio.sleep(0.01)
+    assert adopted == [(8101, b"sealed 8101"), (8102, b"sealed 8102")]
+    assert await a.shared.adopt_orphans(limit=10) == []
+    assert await b.shared.adopt_orphans(limit=10) == []
+    # Adopted means claimed by a live replica: a late redelivery is left to it.
+    assert await a.shared.claim_update(8101) is Claim.BUSY
+    await b.shared.finish_update(8101)
+    assert await a.shared.claim_update(8101) is Claim.DONE
+
+
 async def test_expired_rows_are_purged(pg_stores: tuple[Store, Store]) -> None:
     a, _ = pg_stores
     await a.shared.put("kept", "old", b"x", ttl=-1)
