@@ -1088,8 +1088,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             setup["postgres"] = cluster_setup
             try:
                 for count in args.replicas_list:
-                    names = list(args.scenarios)
-                    if args.kill and count >= 2:
+                    names = [n for n in args.scenarios if n != "flood-kill" or count >= 2]
+                    if args.kill and count >= 2 and "flood-kill" not in names:
                         names.append("flood-kill")
                     for n, name in enumerate(names):
                         rate = args.rate if name == "steady" else None
@@ -1113,7 +1113,8 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                         results.append(result)
             finally:
                 cluster.postgres.stop()
-        for n, name in enumerate(args.scenarios if args.in_process else []):
+        in_process = [n for n in args.scenarios if n != "flood-kill"] if args.in_process else []
+        for n, name in enumerate(in_process):
             rate = None if name == "flood" else args.rate
             total = args.private + args.inline
             timeout = args.timeout or (120 + total * 0.5 + (total / rate if rate else 0))
@@ -1203,8 +1204,8 @@ def main() -> None:
     counts = [int(c) for c in args.replicas.split(",") if c.strip()]
     args.in_process = 0 in counts
     args.replicas_list = [c for c in counts if c > 0]
-    if not set(args.scenarios) <= {"flood", "steady"}:
-        parser.error("--scenarios takes flood and/or steady")
+    if not set(args.scenarios) <= {"flood", "steady", "flood-kill"}:
+        parser.error("--scenarios takes flood, steady and (with --replicas) flood-kill")
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

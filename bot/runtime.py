@@ -75,6 +75,7 @@ class Runtime:
     _pending: dict[str, asyncio.Future[Answer]] = field(default_factory=dict)
     _generation: int = 0
     _purged: float = field(default_factory=time.monotonic)
+    _background: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.flood = FloodGuard(self.shared)
@@ -90,6 +91,19 @@ class Runtime:
         value = {"language": language, "hits": _HITS.dump_python(answer.hits, mode="json")}
         await self.shared.put("kept", key, json.dumps(value).encode(), ttl=KEPT_SECONDS)
         return key
+
+    def count_question(self, *, answered: bool) -> None:
+        """Add a question to today's anonymous counts, without holding up the update."""
+        task = asyncio.ensure_future(
+            asyncio.to_thread(self.services.store.readers.count_question, answered=answered)
+        )
+        self._background.add(task)
+        task.add_done_callback(self._counted)
+
+    def _counted(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not count a question", exc_info=task.exception())
 
     async def kept(self, key: str) -> Kept | None:
         """The answer kept under ``key`` (by any replica), unless it expired."""
@@ -150,11 +164,13 @@ class Runtime:
                     log.exception("could not purge expired shared state")
 
     async def close(self) -> None:
-        """Stop watching and release the database."""
+        """Stop watching and release the database (after the counts in flight)."""
         if self._watch is not None:
             self._watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
+        if self._background:
+            await asyncio.wait(self._background)
         self.inline_pool.shutdown(wait=True)
         self.question_pool.shutdown(wait=True)
         self.services.close()

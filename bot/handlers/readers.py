@@ -113,8 +113,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
             keyboard=answer_keyboard(answer.hits, page, key, language),
             quote=group,
         )
-    # Counted after replying (a durable write costs an fsync): only the day and the outcome.
-    await asyncio.to_thread(rt.services.store.readers.count_question, answered=answer.answered)
+    # Counted after replying, in the background (a durable write costs an fsync, and the
+    # update is done once answered): only the day and the outcome.
+    rt.count_question(answered=answer.answered)
 
 
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

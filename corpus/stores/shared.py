@@ -20,6 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -37,6 +38,8 @@ MEMORY_BUCKETS = 100_000
 CLAIM_SECONDS = 24 * 3600.0
 #: Seconds an unanswered update is kept for another replica to take over; older ones are stale.
 INBOX_SECONDS = 3600.0
+#: Threads for shared-state round trips to PostgreSQL (the pool has ``engine.POOL_SIZE``).
+POOL_THREADS = 8
 #: Advisory lock class of a replica's liveness lock (the second key is the replica id).
 REPLICA_LOCK_CLASS = 0x7265706C  # "repl"
 #: Advisory lock of the bot's update source: polling exclusive, webhook replicas shared.
@@ -260,13 +263,19 @@ class PostgresState(SharedState):
         self._session: Any = None
         self._session_lock = threading.Lock()
         self._secrets: dict[tuple[str, int], bytes] = {}
+        self._pool = ThreadPoolExecutor(max_workers=POOL_THREADS, thread_name_prefix="shared")
+        self._urgent = ThreadPoolExecutor(max_workers=2, thread_name_prefix="shared-finish")
 
-    async def _run(self, work: Callable[[Any], T]) -> T:
+    async def _run(self, work: Callable[[Any], T], *, urgent: bool = False) -> T:
         def run() -> T:
             with self.database.transaction(exclusive=False) as db:
                 return work(db)
 
-        return await asyncio.to_thread(run)
+        # Finishing an update has threads of its own: between a reply and its "done" lies the
+        # window in which a replica's death would get the update answered twice, so it never
+        # waits behind a flood of new claims.
+        pool = self._urgent if urgent else self._pool
+        return await asyncio.get_running_loop().run_in_executor(pool, run)
 
     async def put(self, namespace: str, key: str, value: bytes, *, ttl: float) -> None:
         await self._run(
@@ -422,7 +431,7 @@ class PostgresState(SharedState):
             db.execute("UPDATE update_claims SET done = TRUE WHERE update_id = ?", (update_id,))
             db.execute("DELETE FROM inbox WHERE update_id = ?", (update_id,))
 
-        await self._run(work)
+        await self._run(work, urgent=True)
 
     async def release_update(self, update_id: int) -> None:
         def work(db: Any) -> None:
@@ -496,6 +505,8 @@ class PostgresState(SharedState):
         return await self._run(work)
 
     def close(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._urgent.shutdown(wait=True)
         with self._session_lock:
             if self._session is not None:
                 # Released before the connection closes: the server frees a closed session's

@@ -108,6 +108,10 @@ async def test_three_replicas_share_one_bot(
     assert "<blockquote>" in edited.text and edited.text != answer.text
     assert await delivered_to(fake, asked) != await delivered_to(fake, pressed)
 
+    # /privacy says what replicas keep, and how.
+    fake.send_message("/privacy", user_id=7002)
+    assert "kept encrypted" in (await reply(fake, 7002, "Privacy")).text
+
     # An upload missing its date on one replica, the date supplied through another.
     body = (
         "Exiles gathered in Vilnius on Sunday for the Freedom Day rally. Organisers counted "
