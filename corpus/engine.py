@@ -270,8 +270,6 @@ class PostgresDatabase(Database):
                 timeout=WAIT_SECONDS,
                 open=True,
                 name="citebot",
-                # A connection broken by a database restart is replaced, not handed out.
-                check=ConnectionPool.check_connection,
             )
             self.pool.wait(timeout=WAIT_SECONDS)
         except (psycopg.Error, Exception) as exc:
@@ -297,6 +295,16 @@ class PostgresDatabase(Database):
             if exclusive:
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
             yield _PostgresConnection(conn)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        # One statement is consistent by itself: autocommit spares the BEGIN and COMMIT round
+        # trips (the read path does two of these per question).
+        with self._connection() as conn:
+            conn.autocommit = True
+            try:
+                return conn.execute(to_psycopg(sql), tuple(params)).fetchall()
+            finally:
+                conn.autocommit = False
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
