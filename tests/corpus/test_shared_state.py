@@ -37,6 +37,29 @@ def pg_stores(tmp_path: Path, postgres: PostgresServer) -> Iterator[tuple[Store,
     second.close()
 
 
+def replica_that_dies(like: Store, work: str) -> str:
+    """Run ``work`` as a replica of ``like``'s database in another process, then SIGKILL it;
+    what it printed."""
+    url = like.database.url  # type: ignore[attr-defined]
+    script = (
+        "import asyncio, os, signal\n"
+        "from pathlib import Path\n"
+        "from corpus.store import Store\n"
+        f"store = Store(data_dir=Path({str(like.data_dir)!r}), url={url!r})\n"
+        "store.shared.start()\n" + work + "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -9, done.stderr
+    return done.stdout.strip()
+
+
 async def test_values_expire_and_take_is_one_shot(store: Store) -> None:
     shared = store.shared
     await shared.put("kept", "k1", b"\x00hits", ttl=60)
@@ -116,26 +139,8 @@ async def test_a_live_replicas_claim_is_respected_a_dead_ones_is_taken_over(
     await a.shared.finish_update(7001)
     assert await b.shared.claim_update(7001) is Claim.DONE
     # A replica in another process claims an update and dies without finishing it.
-    url = a.database.url  # type: ignore[attr-defined]
-    script = (
-        "import asyncio, os, signal\n"
-        "from pathlib import Path\n"
-        "from corpus.store import Store\n"
-        f"store = Store(data_dir=Path({str(a.data_dir)!r}), url={url!r})\n"
-        "store.shared.start()\n"
-        "print(asyncio.run(store.shared.claim_update(7002)), flush=True)\n"
-        "os.kill(os.getpid(), signal.SIGKILL)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.stdout.strip() == "new", done.stderr
-    assert done.returncode == -9
+    said = replica_that_dies(a, "print(asyncio.run(store.shared.claim_update(7002)), flush=True)\n")
+    assert said == "new"
     # Its liveness lock went with its connection: the redelivery is handled by b.
     deadline = time.monotonic() + 10
     while (claim := await b.shared.claim_update(7002)) is Claim.BUSY:
@@ -152,28 +157,14 @@ async def test_kept_updates_of_a_dead_replica_are_adopted_once(
     a, b = pg_stores
     a.shared.start()  # type: ignore[attr-defined]
     b.shared.start()  # type: ignore[attr-defined]
-    url = a.database.url  # type: ignore[attr-defined]
     # A replica in another process acknowledges two updates (kept) and dies before answering.
-    script = (
-        "import asyncio, os, signal\n"
-        "from pathlib import Path\n"
-        "from corpus.store import Store\n"
-        f"store = Store(data_dir=Path({str(tmp_path)!r}), url={url!r})\n"
-        "store.shared.start()\n"
+    said = replica_that_dies(
+        a,
         "for update_id in (8101, 8102):\n"
         "    asyncio.run(store.shared.claim_update(update_id, body=b'sealed %d' % update_id))\n"
-        "print('kept', flush=True)\n"
-        "os.kill(os.getpid(), signal.SIGKILL)\n"
+        "print('kept', flush=True)\n",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.stdout.strip() == "kept", done.stderr
+    assert said == "kept"
     # A live replica's kept update is never adopted.
     assert await a.shared.claim_update(8103, body=b"mine") is Claim.NEW
     deadline = time.monotonic() + 10
