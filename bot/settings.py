@@ -32,12 +32,8 @@ class Settings(BaseSettings):
     torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
     ingest_threads: int = Field(default=0, ge=0, alias="CITEBOT_INGEST_THREADS")
     onnx: bool = Field(default=True, alias="CITEBOT_ONNX")
-    min_confidence: float = Field(default=0.475, alias="CITEBOT_MIN_CONFIDENCE")
-    min_confidence_same_language: float = Field(
-        default=0.30, alias="CITEBOT_MIN_CONFIDENCE_SAME_LANGUAGE"
-    )
-    min_confidence_cross_language: float = Field(
-        default=0.15, alias="CITEBOT_MIN_CONFIDENCE_CROSS_LANGUAGE"
+    min_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, alias="CITEBOT_MIN_CONFIDENCE"
     )
     log_level: str = Field(default="INFO", alias="CITEBOT_LOG_LEVEL")
     moderators: Annotated[frozenset[int], NoDecode] = Field(
@@ -81,6 +77,4 @@ class Settings(BaseSettings):
             ingest_threads=self.ingest_threads,
             onnx=self.onnx,
             min_confidence=self.min_confidence,
-            min_confidence_same_language=self.min_confidence_same_language,
-            min_confidence_cross_language=self.min_confidence_cross_language,
         )

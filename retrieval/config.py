@@ -46,29 +46,12 @@ class RetrievalConfig(BaseModel):
     )
     target_sentences: int = Field(default=3, ge=1, le=10)
     max_sentences: int = Field(default=4, ge=1, le=20)
-    max_question_chars: int = Field(default=1000, ge=10)
-    min_confidence: float = Field(
-        default=0.475, description="Below this calibrated confidence the answer is 'not found'."
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The calibrated probability an answer needs; None keeps the policy's bar.",
     )
-    min_confidence_same_language: float = Field(
-        default=0.30,
-        description="The same, for a non-English question and passage in one language (these "
-        "are matched by the cross-lingual model, whose similarities run on another scale).",
-    )
-    min_confidence_cross_language: float = Field(
-        default=0.15,
-        description="The same, for a question and passage in different languages (no shared "
-        "words: only the cross-lingual model's similarity counts).",
-    )
-    candidates: int = Field(default=50, ge=5, le=1000, description="Per channel, before fusion.")
-
-    def threshold(self, kind: str) -> float:
-        """The confidence an answer needs for a pair kind (english, same_language, ...)."""
-        return {
-            "english": self.min_confidence,
-            "same_language": self.min_confidence_same_language,
-            "cross_language": self.min_confidence_cross_language,
-        }[kind]
 
     def models(self) -> dict[str, str]:
         """The model of each dense channel (the cross-lingual one unless turned off)."""

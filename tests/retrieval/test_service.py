@@ -77,7 +77,7 @@ def test_empty_question_is_rejected_and_huge_ones_are_cut(seeded: Services) -> N
         seeded.library.search("   \n ")
     huge = CANONICAL + " <b>&amp;</b> " + "x" * 5000
     answer = seeded.library.search(huge)
-    assert len(answer.question) <= seeded.config.max_question_chars
+    assert len(answer.question) <= seeded.library.policy.max_question_chars
 
 
 def test_asearch_runs_off_the_event_loop(seeded: Services) -> None:

@@ -1,0 +1,206 @@
+"""The answer pipeline's stages: plan -> first stage -> rerank -> decide.
+
+Each stage is a small pure function of typed inputs and the ``Policy``; none touches a model, an
+index or the store (``Retriever.search`` does that I/O around them), so each is tested on
+hand-made candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corpus.models import Passage
+from retrieval.errors import QuestionRejected
+from retrieval.fusion import minmax, top
+from retrieval.highlight import answer_evidence
+from retrieval.policy import DENSE, LEXICAL, Policy
+from retrieval.question import Question, analyse
+
+# -- plan ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What the pipeline will look for: the cleaned question, analysed once."""
+
+    question: Question
+    #: The glossary's English reading of a Russian or Belarusian question (None: not used).
+    english: Question | None = None
+
+    @property
+    def text(self) -> str:
+        """The question as asked, whitespace collapsed and cut to the policy's length."""
+        return self.question.text
+
+    @property
+    def language(self) -> str:
+        """The question's language."""
+        return self.question.language
+
+
+def clean_question(text: str, *, limit: int) -> str:
+    """Collapse whitespace and cut an over-long question at a word boundary."""
+    text = " ".join(text.split())
+    if not text:
+        raise QuestionRejected("the question is empty")
+    if len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[: cut if cut > limit // 2 else limit]
+    return text
+
+
+def plan(text: str, policy: Policy) -> Plan:
+    """Clean and analyse a question (language, content words, the kind of answer wanted)."""
+    from retrieval.question import in_english
+
+    question = analyse(clean_question(text, limit=policy.max_question_chars))
+    english = in_english(question) if policy.glossary else None
+    return Plan(question=question, english=english)
+
+
+# -- first stage --------------------------------------------------------------------------------
+
+
+def first_stage(
+    plan: Plan,
+    found: Mapping[str, Mapping[int, float]],
+    language_of: Callable[[int], str],
+    policy: Policy,
+) -> list[int]:
+    """Fuse each channel's nearest passages into the shortlist stage 2 rescores.
+
+    ``found[channel]`` maps passage ids to that channel's raw scores. Scores are min-max
+    normalised per channel, then weighted by whether the passage is in the question's language.
+    """
+    weights = policy.first.weights
+    normalised = {name: minmax(scores) for name, scores in found.items()}
+    fused: dict[int, float] = {}
+    for pid in set().union(*found.values()) if found else ():
+        same = language_of(pid) == plan.language
+        fused[pid] = sum(
+            weights[name].of(same) * scores.get(pid, 0.0)
+            for name, scores in normalised.items()
+            if name in weights
+        )
+    return top(fused, policy.first.shortlist)
+
+
+# -- rerank -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A shortlisted passage with everything stage 2 reads."""
+
+    passage: Passage
+    #: Raw score of each channel (dense cosine, BM25), for every shortlisted passage.
+    channels: Mapping[str, float]
+    #: Cosine of the question with each sentence.
+    sentence_cosines: np.ndarray
+    #: IDF-weighted share of the question's words each sentence has (``CoverageScorer``).
+    coverage: np.ndarray
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """A candidate after stage 2: its score, answering sentence and confidence features."""
+
+    passage: Passage
+    score: float
+    #: Index of the answering sentence within the passage.
+    best: int
+    features: Mapping[str, float]
+
+
+def rerank(plan: Plan, candidates: Sequence[Candidate], policy: Policy) -> list[Ranked]:
+    """Score each candidate's sentences; rank by the best sentence plus passage evidence."""
+    if not candidates:
+        return []
+    r = policy.rerank
+    ids = [c.passage.id for c in candidates]
+    normalised = {
+        name: minmax({c.passage.id: c.channels.get(name, 0.0) for c in candidates})
+        for name in (DENSE, LEXICAL)
+    }
+    ranked: list[Ranked] = []
+    for candidate, pid in zip(candidates, ids, strict=True):
+        passage = candidate.passage
+        texts = passage.sentence_texts()
+        n = len(texts)
+        cosine = _fit(candidate.sentence_cosines, n)
+        coverage = _fit(candidate.coverage, n)
+        kind = np.array(
+            [answer_evidence(t, plan.question.answer_type) for t in texts], dtype=np.float32
+        )
+        total = r.cosine * cosine + r.coverage * coverage + r.answer_type * kind
+        best = int(np.argmax(total))
+        same = passage.language == plan.language
+        score = (
+            r.dense * normalised[DENSE][pid]
+            + (r.lexical * normalised[LEXICAL][pid] if same else 0.0)
+            + float(total[best])
+        )
+        ranked.append(
+            Ranked(
+                passage=passage,
+                score=score,
+                best=best,
+                features={
+                    "sentence_cosine": float(cosine[best]),
+                    "passage_cosine": float(candidate.channels.get(DENSE, 0.0)),
+                    "coverage": float(coverage[best]),
+                    "answer_type": float(kind[best]),
+                    "same_language": 1.0 if same else 0.0,
+                },
+            )
+        )
+    ranked.sort(key=lambda row: (-row.score, row.passage.id))
+    return ranked
+
+
+def _fit(values: np.ndarray, n: int) -> np.ndarray:
+    """``values`` as ``n`` float32s (zeros when a passage's vectors are missing)."""
+    if len(values) != n:
+        return np.zeros(n, dtype=np.float32)
+    return np.asarray(values, dtype=np.float32)
+
+
+# -- decide -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """A passage that will be shown, with its calibrated confidence."""
+
+    ranked: Ranked
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Whether the question is answered, and the passages to show (best first)."""
+
+    answered: bool
+    chosen: tuple[Chosen, ...] = ()
+
+
+def decide(ranked: Sequence[Ranked], policy: Policy, *, k: int) -> Decision:
+    """Answered when one of the ``policy.decide.depth`` best passages clears the bar.
+
+    Whether the question is answered never depends on ``k``; once it is, the best ``k`` are
+    shown in ranking order, leaving out those below ``policy.decide.shown``.
+    """
+    d = policy.decide
+    confidences = [d.calibration.probability(row.features) for row in ranked]
+    answered = any(c >= d.bar for c in confidences[: d.depth])
+    if not answered:
+        return Decision(answered=False)
+    chosen = tuple(
+        Chosen(ranked=row, confidence=c)
+        for row, c in zip(ranked[:k], confidences[:k], strict=False)
+        if c >= min(d.shown, d.bar)
+    )
+    return Decision(answered=bool(chosen), chosen=chosen)
