@@ -205,7 +205,7 @@ def load_set(path: Path) -> RealisticSet:
         try:
             documents.append(load_path(file))
         except DocumentError as exc:
-            problems.append(f"documents/{file.name}: {exc}")
+            problems.append(str(exc))  # names the file
     raw = _read_yaml(path / "questions.yaml", problems)
     questions: list[Question] = []
     if not isinstance(raw, list):
