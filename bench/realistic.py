@@ -336,6 +336,14 @@ def passages(document: Document, options: ChunkingOptions) -> list[str]:
     return [document.text[c.start : c.end] for c in chunks]
 
 
+@dataclass(frozen=True, slots=True)
+class Chunked:
+    """A document and the passage texts the Indexer makes of it."""
+
+    document: Document
+    texts: tuple[str, ...]
+
+
 def _day(text: str) -> date:
     """A YYYY-MM or YYYY-MM-DD text as a date (the first of the month for a month)."""
     year, month, *day = (int(p) for p in text.split("-"))
@@ -364,7 +372,7 @@ def check_set(s: RealisticSet, *, options: ChunkingOptions | None = None) -> Val
     """Check every rule of the data (see the module docstring); never raises for bad data."""
     options = options or chunking_options(RetrievalConfig())
     problems: list[str] = []
-    chunked = {d.name: passages(d, options) for d in s.documents}
+    chunked = {d.name: Chunked(document=d, texts=tuple(passages(d, options))) for d in s.documents}
     languages = {d.name: d.metadata["language"] for d in s.documents}
     today = _day(s.today) if s.today else None
     if today is None:
@@ -387,14 +395,14 @@ def check_set(s: RealisticSet, *, options: ChunkingOptions | None = None) -> Val
         questions=dict(counts),
         documents=dict(documents),
         publishers=publishers,
-        passages=sum(len(p) for p in chunked.values()),
+        passages=sum(len(c.texts) for c in chunked.values()),
     )
 
 
 def _question_problems(
     q: Question,
     s: RealisticSet,
-    chunked: Mapping[str, list[str]],
+    chunked: Mapping[str, Chunked],
     languages: Mapping[str, str],
     today: date | None,
 ) -> list[str]:
@@ -440,13 +448,13 @@ def _question_problems(
     return out
 
 
-def _gold_problems(qid: str, name: str, gold: Gold, chunked: Mapping[str, list[str]]) -> list[str]:
-    texts = chunked.get(gold.document)
-    if texts is None:
+def _gold_problems(qid: str, name: str, gold: Gold, chunked: Mapping[str, Chunked]) -> list[str]:
+    found = chunked.get(gold.document)
+    if found is None:
         return [f"{qid}.{name}: no document {gold.document!r}"]
-    if not any(gold.text in t for t in texts):
+    if not any(gold.text in t for t in found.texts):
         # Tell apart a snippet that is not in the text from one the chunker cut in two.
-        whole = "\n".join(texts)
+        whole = found.document.text
         why = "straddles two passages" if gold.text in whole else "does not occur in the document"
         return [f"{qid}.{name}: {gold.text!r} {why} ({gold.document})"]
     return []
@@ -635,7 +643,9 @@ def evaluate(answers: Sequence[Asked], questions: Sequence[Question]) -> Report:
     return Report(
         outcomes=outcomes,
         overall=_score(answerable),
-        by_language={lang: _score([o for o in answerable if o.language == lang]) for lang in languages},
+        by_language={
+            lang: _score([o for o in answerable if o.language == lang]) for lang in languages
+        },
         by_kind={k: _score([o for o in answerable if o.kind == k]) for k in kinds},
         offtopic_refused={
             lang: s
@@ -696,13 +706,18 @@ def print_validation(name: str, v: Validation) -> None:
         from bench.common import table
 
         languages = [lang for lang in LANGUAGES if any(k[0] == lang for k in v.questions)]
-        rows = [
-            [kind, *(v.questions.get((lang, kind), 0) for lang in languages)]
-            + [sum(v.questions.get((lang, kind), 0) for lang in languages)]
-            for kind in KINDS
-            if any(v.questions.get((lang, kind)) for lang in languages)
-        ]
-        rows.append(["all", *(sum(n for (lang, _), n in v.questions.items() if lang == x) for x in languages), sum(v.questions.values())])
+        rows = []
+        for kind in KINDS:
+            counts = [v.questions.get((lang, kind), 0) for lang in languages]
+            if any(counts):
+                rows.append([kind, *counts, sum(counts)])
+        rows.append(
+            [
+                "all",
+                *(sum(n for (lang, _), n in v.questions.items() if lang == x) for x in languages),
+                sum(v.questions.values()),
+            ]
+        )
         print(table(["kind", *languages, "total"], rows))
     for problem in v.problems:
         print(f"  PROBLEM: {problem}")
@@ -744,11 +759,13 @@ def print_report(report: Report) -> None:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--set",
         default=None,
-        help="test, dev, mixed, dated or a folder (default: test; --validate checks all known sets)",
+        help="test, dev, mixed, dated or a folder (default: test; --validate: all of them)",
     )
     parser.add_argument("--validate", action="store_true", help="check the data only, no models")
     parser.add_argument("--output", default=None, help="file name under bench/results/")
