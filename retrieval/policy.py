@@ -3,8 +3,8 @@
 The pipeline is plan -> first stage -> rerank -> decide (``retrieval/stages.py``); each stage
 reads its part of one ``Policy``. Benchmarks swap policies (``policy.model_copy(update=...)``)
 instead of mutating a retriever. How each value was chosen is in the README ("How answers are
-chosen"); the calibration is fitted by ``bench/calibrate.py`` and ships as
-``retrieval/calibration.json``.
+chosen"); the ranking model and its bar are fitted by ``bench/fit.py`` and ship as
+``retrieval/ranker.json``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class FirstStage(_Frozen):
     #: Passages each channel returns before fusion.
     per_channel: int = Field(default=50, ge=5, le=1000)
     #: How many fused candidates stage 2 rescores sentence by sentence.
-    shortlist: int = Field(default=20, ge=1, le=200)
+    shortlist: int = Field(default=30, ge=1, le=200)
     #: BM25 matches words, so it means nothing across languages; one multilingual dense space
     #: compares every language on one scale.
     weights: dict[str, ChannelWeight] = Field(
@@ -54,13 +54,9 @@ class FirstStage(_Frozen):
     )
 
 
-class Rerank(_Frozen):
-    """Stage 2: the best sentence of each candidate, plus passage-level evidence."""
+class Sentences(_Frozen):
+    """How a passage's answering sentence is chosen: meaning, wording and the kind of answer."""
 
-    #: Passage-level evidence added to the best sentence's score (min-max within the shortlist).
-    dense: float = 0.25
-    lexical: float = 0.25
-    #: How the sentence features add up.
     cosine: float = 1.0
     coverage: float = 0.75
     answer_type: float = 0.2
@@ -70,38 +66,84 @@ class Rerank(_Frozen):
     soft_ceiling: float = 0.5
 
 
-#: The features the calibrated confidence reads, in order (see ``stages.features``).
+#: The features stage 2 computes for every shortlisted passage (``stages.rerank``).
 FEATURES = (
-    "sentence_cosine",
-    "passage_cosine",
+    # The passage's dense cosine with the question, and how far below the shortlist's best.
+    "dense",
+    "dense_gap",
+    # The answering sentence's cosine, and how far below the shortlist's best sentence.
+    "sentence",
+    "sentence_gap",
+    # BM25, min-max within the shortlist; 0 across languages (it matches words).
+    "lexical",
+    # The IDF-weighted share of the question's words the answering sentence has.
     "coverage",
+    # The answering sentence holds what the question asks for (a count, a date).
     "answer_type",
-    "same_language",
+    # The passage is in another language than the question; and its cosine if so: one
+    # multilingual space still scores pairs of one language a little higher.
+    "cross_language",
+    "cross_dense",
+    # The share of the question's words that no passage of the corpus has, in any language:
+    # a question about what the corpus never mentions is likely not answered by it.
+    "unknown",
 )
 
 
-class Calibration(_Frozen):
-    """A logistic model: the probability that a passage answers the question."""
+class LinearModel(_Frozen):
+    """A logistic model over the features; its logit ranks the shortlist."""
 
     intercept: float = 0.0
     weights: dict[str, float] = Field(default_factory=dict)
-    #: Where the numbers come from (the command and the data it was fitted on).
+    #: Where the numbers come from (the command and the data they were fitted on).
     fitted_on: str = ""
 
-    def probability(self, features: Mapping[str, float]) -> float:
-        """``sigmoid(intercept + sum(weight * feature))``; unknown features count 0."""
-        z = self.intercept + sum(w * features.get(name, 0.0) for name, w in self.weights.items())
-        if z >= 0:
-            return 1.0 / (1.0 + math.exp(-z))
-        e = math.exp(z)
-        return e / (1.0 + e)
+    def logit(self, features: Mapping[str, float]) -> float:
+        """``intercept + sum(weight * feature)``; features the model lacks count 0."""
+        return self.intercept + sum(w * features.get(n, 0.0) for n, w in self.weights.items())
+
+
+class Calibration(_Frozen):
+    """Platt scaling of the ranking logit, fitted on the passages that decide (the best
+    ``Decide.depth`` of each question): ``sigmoid(scale * logit + offset)`` is the measured
+    probability that such a passage answers."""
+
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def probability(self, logit: float) -> float:
+        """The calibrated probability for a passage with this ranking logit."""
+        return sigmoid(self.scale * logit + self.offset)
+
+
+def sigmoid(z: float) -> float:
+    """``1 / (1 + e^-z)`` without overflow."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+class Fitted(_Frozen):
+    """What ``bench/fit.py`` writes to ``retrieval/ranker.json``."""
+
+    model: LinearModel
+    calibration: Calibration
+    bar: float = Field(ge=0.0, le=1.0)
 
 
 @cache
-def shipped_calibration() -> Calibration:
-    """The calibration fitted by ``bench/calibrate.py`` and shipped with the package."""
-    text = resources.files("retrieval").joinpath("calibration.json").read_text(encoding="utf-8")
-    return Calibration.model_validate(json.loads(text))
+def shipped() -> Fitted:
+    """The ranker fitted by ``bench/fit.py`` and shipped with the package."""
+    text = resources.files("retrieval").joinpath("ranker.json").read_text(encoding="utf-8")
+    return Fitted.model_validate(json.loads(text))
+
+
+class Rerank(_Frozen):
+    """Stage 2: the answering sentence of each candidate, then the model over its features."""
+
+    sentences: Sentences = Field(default_factory=Sentences)
+    model: LinearModel = Field(default_factory=lambda: shipped().model)
 
 
 class Decide(_Frozen):
@@ -110,11 +152,11 @@ class Decide(_Frozen):
     #: Answered when one of this many best passages clears the bar, whatever k is asked for:
     #: the chat (9), inline (30) and command line (3) must agree.
     depth: int = Field(default=3, ge=1)
-    #: The calibrated probability a passage needs for the question to count as answered.
-    bar: float = Field(default=0.5, ge=0.0, le=1.0)
-    #: Once answered, the other passages are shown down to this probability.
-    shown: float = Field(default=0.3, ge=0.0, le=1.0)
-    calibration: Calibration = Field(default_factory=shipped_calibration)
+    calibration: Calibration = Field(default_factory=lambda: shipped().calibration)
+    #: The probability a passage needs for the question to count as answered.
+    bar: float = Field(default_factory=lambda: shipped().bar, ge=0.0, le=1.0)
+    #: Once answered, the other passages are shown down to this share of the bar.
+    shown: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
 class Policy(_Frozen):

@@ -171,7 +171,8 @@ class Retriever:
         """The plan and the reranked shortlist, before any decision (benchmarks read this)."""
         policy = policy or self.policy
         planned = plan(question, policy)
-        return planned, rerank(planned, self._candidates(planned, policy), policy)
+        unknown = self.lexical.unknown_share(planned.question.tokens)
+        return planned, rerank(planned, self._candidates(planned, policy), policy, unknown=unknown)
 
     def _candidates(self, planned: Plan, policy: Policy) -> list[Candidate]:
         """Search every channel, shortlist, and gather what stage 2 reads for the shortlist."""
@@ -236,8 +237,8 @@ class Retriever:
                 question=asked,
                 idf=self.lexical.idf,
                 word_vectors=word_vectors,
-                soft_floor=policy.rerank.soft_floor,
-                soft_ceiling=policy.rerank.soft_ceiling,
+                soft_floor=policy.rerank.sentences.soft_floor,
+                soft_ceiling=policy.rerank.sentences.soft_ceiling,
                 scale=planned.question.translated_share if translated else 1.0,
             )
             found = scorer.score(

@@ -112,50 +112,54 @@ class Ranked:
     score: float
     #: Index of the answering sentence within the passage.
     best: int
+    #: What the model read (``policy.FEATURES``); ``score`` is its logit.
     features: Mapping[str, float]
 
 
-def rerank(plan: Plan, candidates: Sequence[Candidate], policy: Policy) -> list[Ranked]:
-    """Score each candidate's sentences; rank by the best sentence plus passage evidence."""
+def rerank(
+    plan: Plan, candidates: Sequence[Candidate], policy: Policy, *, unknown: float = 0.0
+) -> list[Ranked]:
+    """Choose each candidate's answering sentence, compute its features, rank by the model.
+
+    ``unknown`` is the share of the question's words the corpus never uses (any language).
+    """
     if not candidates:
         return []
-    r = policy.rerank
-    ids = [c.passage.id for c in candidates]
-    normalised = {
-        name: minmax({c.passage.id: c.channels.get(name, 0.0) for c in candidates})
-        for name in (DENSE, LEXICAL)
-    }
-    ranked: list[Ranked] = []
-    for candidate, pid in zip(candidates, ids, strict=True):
-        passage = candidate.passage
-        texts = passage.sentence_texts()
+    weights = policy.rerank.sentences
+    model = policy.rerank.model
+    lexical = minmax({c.passage.id: c.channels.get(LEXICAL, 0.0) for c in candidates})
+    chosen: list[tuple[Candidate, int, np.ndarray, np.ndarray, np.ndarray]] = []
+    for candidate in candidates:
+        texts = candidate.passage.sentence_texts()
         n = len(texts)
         cosine = _fit(candidate.sentence_cosines, n)
         coverage = _fit(candidate.coverage, n)
         kind = np.array(
             [answer_evidence(t, plan.question.answer_type) for t in texts], dtype=np.float32
         )
-        total = r.cosine * cosine + r.coverage * coverage + r.answer_type * kind
-        best = int(np.argmax(total))
-        same = passage.language == plan.language
-        score = (
-            r.dense * normalised[DENSE][pid]
-            + (r.lexical * normalised[LEXICAL][pid] if same else 0.0)
-            + float(total[best])
-        )
+        total = weights.cosine * cosine + weights.coverage * coverage + weights.answer_type * kind
+        chosen.append((candidate, int(np.argmax(total)), cosine, coverage, kind))
+    top_dense = max(c.channels.get(DENSE, 0.0) for c in candidates)
+    top_sentence = max(float(cos[best]) for _, best, cos, _, _ in chosen)
+    ranked: list[Ranked] = []
+    for candidate, best, cosine, coverage, kind in chosen:
+        passage = candidate.passage
+        cross = passage.language != plan.language
+        dense = candidate.channels.get(DENSE, 0.0)
+        features = {
+            "dense": dense,
+            "dense_gap": dense - top_dense,
+            "sentence": float(cosine[best]),
+            "sentence_gap": float(cosine[best]) - top_sentence,
+            "lexical": 0.0 if cross else lexical[passage.id],
+            "coverage": float(coverage[best]),
+            "answer_type": float(kind[best]),
+            "cross_language": 1.0 if cross else 0.0,
+            "cross_dense": dense if cross else 0.0,
+            "unknown": unknown,
+        }
         ranked.append(
-            Ranked(
-                passage=passage,
-                score=score,
-                best=best,
-                features={
-                    "sentence_cosine": float(cosine[best]),
-                    "passage_cosine": float(candidate.channels.get(DENSE, 0.0)),
-                    "coverage": float(coverage[best]),
-                    "answer_type": float(kind[best]),
-                    "same_language": 1.0 if same else 0.0,
-                },
-            )
+            Ranked(passage=passage, score=model.logit(features), best=best, features=features)
         )
     ranked.sort(key=lambda row: (-row.score, row.passage.id))
     return ranked
@@ -191,16 +195,16 @@ def decide(ranked: Sequence[Ranked], policy: Policy, *, k: int) -> Decision:
     """Answered when one of the ``policy.decide.depth`` best passages clears the bar.
 
     Whether the question is answered never depends on ``k``; once it is, the best ``k`` are
-    shown in ranking order, leaving out those below ``policy.decide.shown``.
+    shown in ranking order, leaving out those below ``shown`` times the bar.
     """
     d = policy.decide
-    confidences = [d.calibration.probability(row.features) for row in ranked]
+    confidences = [d.calibration.probability(row.score) for row in ranked]
     answered = any(c >= d.bar for c in confidences[: d.depth])
     if not answered:
         return Decision(answered=False)
     chosen = tuple(
         Chosen(ranked=row, confidence=c)
         for row, c in zip(ranked[:k], confidences[:k], strict=False)
-        if c >= min(d.shown, d.bar)
+        if c >= d.shown * d.bar
     )
     return Decision(answered=bool(chosen), chosen=chosen)

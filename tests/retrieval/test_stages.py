@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
 from corpus.models import Passage, Span
 from retrieval.errors import QuestionRejected
-from retrieval.policy import DENSE, LEXICAL, Calibration, Policy
+from retrieval.policy import DENSE, FEATURES, LEXICAL, Calibration, LinearModel, Policy
 from retrieval.stages import Candidate, Ranked, decide, first_stage, plan, rerank
 
 
@@ -99,8 +101,18 @@ def test_first_stage_of_nothing_is_empty() -> None:
 
 # -- rerank -------------------------------------------------------------------------------------
 
+#: A hand-made model: meaning of the sentence, wording, and the kind of answer.
+MODEL = LinearModel(
+    intercept=-6.0, weights={"sentence": 8.0, "coverage": 4.0, "answer_type": 1.0, "lexical": 1.0}
+)
 
-def test_rerank_picks_the_answering_sentence_and_ranks_by_it() -> None:
+
+def with_model(model: LinearModel = MODEL) -> Policy:
+    base = Policy()
+    return base.model_copy(update={"rerank": base.rerank.model_copy(update={"model": model})})
+
+
+def test_rerank_picks_the_answering_sentence_and_ranks_by_the_model() -> None:
     planned = plan("how many political prisoners remain?", Policy())
     vague = passage(1, ["The opposition met in Vilnius.", "Many issues were discussed."])
     answer = passage(2, ["Talks continued.", "About 1,200 political prisoners are still held."])
@@ -110,16 +122,23 @@ def test_rerank_picks_the_answering_sentence_and_ranks_by_it() -> None:
             candidate(vague, dense=0.8, lexical=2.0, cosines=[0.5, 0.4], coverage=[0.1, 0.0]),
             candidate(answer, dense=0.7, lexical=3.0, cosines=[0.2, 0.6], coverage=[0.0, 0.8]),
         ],
-        Policy(),
+        with_model(),
     )
     assert [r.passage.id for r in ranked] == [2, 1]
     assert ranked[0].best == 1
     features = ranked[0].features
+    assert set(features) == set(FEATURES)
+    assert features["unknown"] == 0.0
     assert features["answer_type"] == 1.0  # a count, for a how-many question
     assert features["coverage"] == pytest.approx(0.8)
-    assert features["sentence_cosine"] == pytest.approx(0.6)
-    assert features["passage_cosine"] == pytest.approx(0.7)
-    assert features["same_language"] == 1.0
+    assert features["sentence"] == pytest.approx(0.6)
+    assert features["sentence_gap"] == pytest.approx(0.0)
+    assert features["dense"] == pytest.approx(0.7)
+    assert features["dense_gap"] == pytest.approx(-0.1)
+    assert features["lexical"] == pytest.approx(1.0)
+    assert features["cross_language"] == 0.0 and features["cross_dense"] == 0.0
+    assert ranked[0].score == pytest.approx(MODEL.logit(features))
+    assert ranked[1].features["sentence_gap"] == pytest.approx(-0.1)
 
 
 def test_rerank_gives_lexical_evidence_only_within_a_language() -> None:
@@ -130,48 +149,52 @@ def test_rerank_gives_lexical_evidence_only_within_a_language() -> None:
         candidate(english, dense=0.5, lexical=0.0, cosines=[0.6], coverage=[0.0]),
         candidate(russian, dense=0.5, lexical=9.0, cosines=[0.6], coverage=[0.0]),
     ]
-    ranked = rerank(planned, candidates, Policy())
+    ranked = rerank(planned, candidates, with_model())
     # Equal in everything but BM25, which must not count for the Russian passage: a tie,
     # broken by id.
     assert [r.passage.id for r in ranked] == [1, 2]
     assert ranked[0].score == pytest.approx(ranked[1].score)
-    assert ranked[1].features["same_language"] == 0.0
+    assert ranked[1].features["lexical"] == 0.0
+    assert ranked[1].features["cross_language"] == 1.0
+    assert ranked[1].features["cross_dense"] == pytest.approx(0.5)
 
 
 def test_rerank_survives_missing_sentence_vectors() -> None:
     planned = plan("anything at all", Policy())
     p = passage(1, ["One.", "Two."])
     [ranked] = rerank(
-        planned, [candidate(p, dense=0.3, lexical=0.0, cosines=[], coverage=[])], Policy()
+        planned, [candidate(p, dense=0.3, lexical=0.0, cosines=[], coverage=[])], with_model()
     )
-    assert ranked.features["sentence_cosine"] == 0.0
+    assert ranked.features["sentence"] == 0.0
+
+
+def test_rerank_of_nothing_is_nothing() -> None:
+    assert rerank(plan("anything", Policy()), [], Policy()) == []
 
 
 # -- decide -------------------------------------------------------------------------------------
 
-#: A calibration that reads one feature: p = sigmoid(10 * (cosine - 0.5)).
-ONE_FEATURE = Calibration(intercept=-5.0, weights={"sentence_cosine": 10.0})
 
-
-def ranked(pid: int, cosine: float, score: float) -> Ranked:
+def ranked(pid: int, probability: float) -> Ranked:
+    """A ranked passage whose model gives ``probability``."""
     return Ranked(
         passage=passage(pid, ["Text."]),
-        score=score,
+        score=math.log(probability / (1 - probability)),
         best=0,
-        features={"sentence_cosine": cosine},
+        features={},
     )
 
 
 def policy_with(**decide: object) -> Policy:
+    """The shipped policy with an identity calibration (probability = sigmoid(logit))."""
     base = Policy()
-    return base.model_copy(
-        update={"decide": base.decide.model_copy(update={"calibration": ONE_FEATURE, **decide})}
-    )
+    update = {"calibration": Calibration(), **decide}
+    return base.model_copy(update={"decide": base.decide.model_copy(update=update)})
 
 
 def test_answered_does_not_depend_on_k() -> None:
     # Only the third passage is confident: within the depth of 3.
-    rows = [ranked(1, 0.4, 3.0), ranked(2, 0.4, 2.0), ranked(3, 0.9, 1.0)]
+    rows = [ranked(1, 0.4), ranked(2, 0.3), ranked(3, 0.9)]
     policy = policy_with(depth=3, bar=0.5, shown=0.0)
     for k in (1, 3, 9):
         assert decide(rows, policy, k=k).answered
@@ -180,19 +203,17 @@ def test_answered_does_not_depend_on_k() -> None:
 
 
 def test_a_confident_passage_below_the_depth_does_not_answer() -> None:
-    rows = [ranked(1, 0.4, 4.0), ranked(2, 0.4, 3.0), ranked(3, 0.4, 2.0), ranked(4, 0.99, 1.0)]
+    rows = [ranked(1, 0.4), ranked(2, 0.4), ranked(3, 0.4), ranked(4, 0.99)]
     decision = decide(rows, policy_with(depth=3, bar=0.5), k=9)
     assert not decision.answered and decision.chosen == ()
 
 
-def test_shown_passages_stop_at_the_shown_bar() -> None:
-    rows = [ranked(1, 0.9, 3.0), ranked(2, 0.1, 2.0), ranked(3, 0.55, 1.0)]
-    decision = decide(rows, policy_with(bar=0.5, shown=0.3), k=9)
+def test_shown_passages_stop_at_a_share_of_the_bar() -> None:
+    rows = [ranked(1, 0.9), ranked(2, 0.1), ranked(3, 0.3)]
+    decision = decide(rows, policy_with(bar=0.5, shown=0.5), k=9)
     assert decision.answered
     assert [c.ranked.passage.id for c in decision.chosen] == [1, 3]
-    assert decision.chosen[0].confidence == pytest.approx(
-        ONE_FEATURE.probability({"sentence_cosine": 0.9})
-    )
+    assert decision.chosen[0].confidence == pytest.approx(0.9)
 
 
 def test_nothing_to_decide_is_not_answered() -> None:
@@ -202,16 +223,20 @@ def test_nothing_to_decide_is_not_answered() -> None:
 # -- policy -------------------------------------------------------------------------------------
 
 
-def test_calibration_is_a_monotone_probability() -> None:
-    values = [ONE_FEATURE.probability({"sentence_cosine": c}) for c in (-5, 0, 0.5, 1, 50)]
+def test_the_calibrated_model_is_a_monotone_probability() -> None:
+    model = LinearModel(intercept=-5.0, weights={"sentence": 10.0})
+    calibration = Calibration(scale=2.0, offset=0.0)
+    values = [calibration.probability(model.logit({"sentence": c})) for c in (-50, 0, 0.5, 1, 50)]
     assert values == sorted(values)
     assert values[2] == pytest.approx(0.5)
     assert 0.0 <= values[0] < 1e-6 and 1 - 1e-6 < values[-1] <= 1.0
     # Features the model does not know count nothing.
-    assert ONE_FEATURE.probability({"sentence_cosine": 0.5, "other": 99.0}) == pytest.approx(0.5)
+    assert model.logit({"sentence": 0.5, "other": 99.0}) == pytest.approx(0.0)
 
 
-def test_the_shipped_policy_has_a_fitted_calibration() -> None:
-    calibration = Policy().decide.calibration
-    assert calibration.weights and calibration.fitted_on
-    assert Policy().with_bar(0.7).decide.bar == 0.7
+def test_the_shipped_policy_has_a_fitted_model_and_bar() -> None:
+    policy = Policy()
+    assert policy.rerank.model.weights and policy.rerank.model.fitted_on
+    assert set(policy.rerank.model.weights) <= set(FEATURES)
+    assert 0.0 < policy.decide.bar < 1.0
+    assert policy.with_bar(0.7).decide.bar == 0.7
