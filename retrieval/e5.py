@@ -60,6 +60,10 @@ AGREEMENT = 0.99
 #: attention scores of a batch grow with windows x tokens, and memory with them.
 BATCH_WINDOWS = 16
 BATCH_TOKENS = 2048
+#: ... and windows of similar lengths only (the longest at most this many times the shortest,
+#: plus 16 tokens): padding is wasted work, and dynamic quantisation scales the activations of
+#: a whole batch at once, so a short text batched with long ones loses precision.
+BATCH_LENGTH_RATIO = 1.5
 _WORD_CACHE = 50_000
 
 #: Probe texts of the check: English, Russian, Belarusian; short and long (one over 510
@@ -92,7 +96,8 @@ class _Tokens:
     """A text's tokens without ``<s>``/``</s>`` (prefix included), with character spans."""
 
     ids: np.ndarray
-    #: Start and end of each token in the prefixed text, leading whitespace excluded.
+    #: Start and end of each token in the prefixed text, leading whitespace excluded (a
+    #: whitespace-only token covers the character after it).
     starts: np.ndarray
     ends: np.ndarray
 
@@ -129,8 +134,10 @@ class Tokenizer:
                 begin, end = int(char_of_byte[begin]), int(char_of_byte[end])
             surface = piece.surface
             ids[i] = piece.id
+            # A piece that is only whitespace ("▁" before a word with no piece of its own)
+            # belongs with the character after it.
             starts[i] = min(begin + len(surface) - len(surface.lstrip()), end)
-            ends[i] = end
+            ends[i] = max(end, starts[i] + 1)
         return _Tokens(ids=ids, starts=starts, ends=ends)
 
     def word_pieces(self, word: str) -> list[int]:
@@ -178,13 +185,13 @@ class E5Encoder:
     # -- the Encoder protocol ------------------------------------------------------------------
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of questions (``query: ``), on the question session."""
-        if len(texts) == 1:
-            tokens = self._tokenizer.ids(QUERY_PREFIX + texts[0])
-            if len(tokens) <= WINDOW:
-                states = self._run(self._queries, [tokens])[0]
-                return _normalised(states.mean(axis=0, keepdims=True))
-        return self._encode(texts, QUERY_PREFIX, self._queries)
+        """Vectors of questions (``query: ``), on the question session, one at a time: a
+        question's vector never depends on what else is asked (see ``BATCH_LENGTH_RATIO``)."""
+        vectors = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        for i, text in enumerate(texts):
+            ids = self._tokenizer.ids(QUERY_PREFIX + text)
+            vectors[i] = _pooled(self._run(self._queries, [ids[a:b] for a, b in windows(len(ids))]))
+        return vectors
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of passages or sentences (``passage: ``), on the batch session."""
@@ -244,11 +251,13 @@ class E5Encoder:
         start = 0
         while start < len(order):
             end = start + 1
-            while (
-                end < len(order)
-                and end - start < BATCH_WINDOWS
-                and (end - start + 1) * (len(pieces[order[end]][1]) + 2) <= BATCH_TOKENS
-            ):
+            shortest = len(pieces[order[start]][1]) + 2
+            while end < len(order) and end - start < BATCH_WINDOWS:
+                length = len(pieces[order[end]][1]) + 2
+                if (end - start + 1) * length > BATCH_TOKENS or length > max(
+                    shortest * BATCH_LENGTH_RATIO, shortest + 16
+                ):
+                    break
                 end += 1
             chosen = order[start:end]
             for k, hidden in zip(

