@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 from bot.settings import Settings
 from corpus.store import Store
-from retrieval.encoders import Encoder, load_encoders, use_onnx
+from retrieval.encoders import Encoder, load_encoders
 from retrieval.indexer import Indexer
 from retrieval.service import Library
 
@@ -36,10 +36,7 @@ class Services:
         """The dense encoders by channel (loads the models the first time)."""
         with self._lock:
             if self._encoders is None:
-                encoders = load_encoders(self.config)
-                # Questions and batches of passages through ONNX Runtime (exported once).
-                use_onnx(encoders, self.config)
-                self._encoders = encoders
+                self._encoders = load_encoders(self.config)
             return self._encoders
 
     @property

@@ -28,16 +28,12 @@ class Settings(BaseSettings):
     # The retrieval settings take their defaults from RetrievalConfig: each is defined once.
     data_dir: Path = Field(default=_RETRIEVAL["data_dir"].default, alias="CITEBOT_DATA_DIR")
     model: str = Field(default=_RETRIEVAL["model"].default, alias="CITEBOT_MODEL")
-    crosslingual_model: str = Field(
-        default=_RETRIEVAL["crosslingual_model"].default, alias="CITEBOT_CROSSLINGUAL_MODEL"
-    )
-    torch_threads: int = Field(
-        default=_RETRIEVAL["torch_threads"].default, ge=0, alias="CITEBOT_TORCH_THREADS"
+    query_threads: int = Field(
+        default=_RETRIEVAL["query_threads"].default, ge=0, alias="CITEBOT_QUERY_THREADS"
     )
     ingest_threads: int = Field(
         default=_RETRIEVAL["ingest_threads"].default, ge=0, alias="CITEBOT_INGEST_THREADS"
     )
-    onnx: bool = Field(default=_RETRIEVAL["onnx"].default, alias="CITEBOT_ONNX")
     min_confidence: float | None = Field(
         default=_RETRIEVAL["min_confidence"].default,
         ge=0.0,
@@ -81,9 +77,7 @@ class Settings(BaseSettings):
         return RetrievalConfig(
             data_dir=self.data_dir,
             model=self.model,
-            crosslingual_model=self.crosslingual_model,
-            torch_threads=self.torch_threads,
+            query_threads=self.query_threads,
             ingest_threads=self.ingest_threads,
-            onnx=self.onnx,
             min_confidence=self.min_confidence,
         )

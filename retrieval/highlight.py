@@ -84,11 +84,8 @@ class CoverageScorer:
         word_vectors: WordVectors | None,
         soft_floor: float,
         soft_ceiling: float,
-        scale: float = 1.0,
     ) -> None:
         self.question = question
-        # A partial translation's words stand for only part of the question.
-        self._scale = scale
         self._floor, self._ceiling = soft_floor, soft_ceiling
         self._word_vectors = word_vectors
         self._terms = list({t.stem: t for t in question.terms}.values())
@@ -143,7 +140,7 @@ class CoverageScorer:
                         if s.words and soft[i]:
                             best = near[:, [column[w] for w in s.words]].max(axis=1)
                             credit[i, soft_rows] = np.maximum(credit[i, soft_rows], best)
-        return self._scale * (credit @ self._idf) / self._idf.sum()
+        return (credit @ self._idf) / self._idf.sum()
 
 
 def highlight_span(passage: Passage, index: int) -> Span:

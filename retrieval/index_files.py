@@ -67,7 +67,7 @@ class Manifest(BaseModel):
             raise IndexMismatch(
                 f"the index was built with {_describe(built)} but the configuration names "
                 f"{_describe(models)}; run `citebot reindex` to rebuild it, or set "
-                "CITEBOT_MODEL / CITEBOT_CROSSLINGUAL_MODEL back"
+                "CITEBOT_MODEL back"
             )
         for name, dimension in (dimensions or {}).items():
             if self.channels[name].dimension != dimension:

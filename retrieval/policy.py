@@ -164,9 +164,6 @@ class Policy(_Frozen):
 
     #: Longer questions are cut at a word boundary.
     max_question_chars: int = Field(default=1000, ge=10)
-    #: Russian and Belarusian questions also search English passages with the glossary's
-    #: English terms (``corpus/glossary.yaml``).
-    glossary: bool = False
     first: FirstStage = Field(default_factory=FirstStage)
     rerank: Rerank = Field(default_factory=Rerank)
     decide: Decide = Field(default_factory=Decide)

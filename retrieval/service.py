@@ -187,10 +187,6 @@ class Retriever:
             for name, query in queries.items()
         }
         lexical = dict(self.lexical.search(planned.question.tokens, n))
-        if planned.english is not None:
-            # Glossary terms find English passages; a passage keeps its better score.
-            for pid, score in self.lexical.search(planned.english.tokens, n):
-                lexical[pid] = max(score, lexical.get(pid, 0.0))
         found[LEXICAL] = lexical
         shortlist = first_stage(planned, found, self.lexical.language_of, policy)
         passages = self.store.passages(shortlist)
@@ -221,35 +217,22 @@ class Retriever:
             for pid, cosine, cov in zip(shortlist, cosines, coverage, strict=True)
         ]
 
-    def _coverage(self, planned: Plan, passages: list[Passage], policy: Policy) -> list[np.ndarray]:
-        """Word coverage of each sentence; English passages of a glossary-read question use
-        its English terms."""
-        word_vectors = self.channels[DENSE].encoder.word_vectors
-        out: list[np.ndarray | None] = [None] * len(passages)
-        groups: dict[bool, list[int]] = {True: [], False: []}
-        for i, passage in enumerate(passages):
-            groups[planned.english is not None and passage.language == "en"].append(i)
-        for translated, members in groups.items():
-            if not members:
-                continue
-            asked = planned.english if translated and planned.english else planned.question
-            scorer = CoverageScorer(
-                question=asked,
-                idf=self.lexical.idf,
-                word_vectors=word_vectors,
-                soft_floor=policy.rerank.sentences.soft_floor,
-                soft_ceiling=policy.rerank.sentences.soft_ceiling,
-                scale=planned.question.translated_share if translated else 1.0,
-            )
-            found = scorer.score(
-                [self._terms(passages[i]) for i in members],
-                # Near-synonyms only for a question as written, within one language the word
-                # vectors know: glossary terms are bare keywords.
-                [not translated and passages[i].language == asked.language for i in members],
-            )
-            for i, scores in zip(members, found, strict=True):
-                out[i] = scores
-        return [s for s in out if s is not None]
+    def _coverage(
+        self, planned: Plan, passages: list[Passage], policy: Policy
+    ) -> list[np.ndarray]:
+        """The question's word coverage of each sentence of each passage."""
+        scorer = CoverageScorer(
+            question=planned.question,
+            idf=self.lexical.idf,
+            word_vectors=self.channels[DENSE].encoder.word_vectors,
+            soft_floor=policy.rerank.sentences.soft_floor,
+            soft_ceiling=policy.rerank.sentences.soft_ceiling,
+        )
+        return scorer.score(
+            [self._terms(p) for p in passages],
+            # Word-piece near-synonyms only within the question's language.
+            [p.language == planned.language for p in passages],
+        )
 
     async def asearch(self, question: str, *, k: int = 3) -> Answer:
         """``search`` off the event loop (encoding and scoring are CPU-bound)."""

@@ -27,8 +27,6 @@ class Plan:
     """What the pipeline will look for: the cleaned question, analysed once."""
 
     question: Question
-    #: The glossary's English reading of a Russian or Belarusian question (None: not used).
-    english: Question | None = None
 
     @property
     def text(self) -> str:
@@ -54,11 +52,7 @@ def clean_question(text: str, *, limit: int) -> str:
 
 def plan(text: str, policy: Policy) -> Plan:
     """Clean and analyse a question (language, content words, the kind of answer wanted)."""
-    from retrieval.question import in_english
-
-    question = analyse(clean_question(text, limit=policy.max_question_chars))
-    english = in_english(question) if policy.glossary else None
-    return Plan(question=question, english=english)
+    return Plan(question=analyse(clean_question(text, limit=policy.max_question_chars)))
 
 
 # -- first stage --------------------------------------------------------------------------------
