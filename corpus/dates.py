@@ -169,8 +169,8 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 
 
-def _month_forms(language: str) -> dict[str, int]:
-    """Lower-case month form -> month number."""
+def month_forms(language: str) -> dict[str, int]:
+    """Every form of every month name in ``language`` (lower case) -> the month's number."""
     if language == "en":
         forms = {name.lower(): m for m, name in enumerate(MONTHS["en"][0], start=1)}
         for m, short in enumerate(_EN_ABBREVIATIONS, start=1):
@@ -377,7 +377,7 @@ def _grammar(language: str, question: bool) -> _Grammar:
     a text that has one of its trigger words.
     """
     spec = _SPEC[language]
-    months = _month_forms(language)
+    months = month_forms(language)
     if language == "en":
         full = list(MONTHS["en"][0])
         short = [s for s in _EN_ABBREVIATIONS if s != "May"] + ["Sep"]
