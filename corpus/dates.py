@@ -147,7 +147,8 @@ _BE_FORMS = (
     "люты лютага лютым лютаму",
     "сакавік сакавіка сакавіку сакавіком",
     "красавік красавіка красавіку красавіком",
-    "травень траўня траўні траўню траўнем",
+    # "мая" is common in Belarusian texts beside the standard "траўня".
+    "травень траўня траўні траўню траўнем май мая маі маю",
     "чэрвень чэрвеня чэрвені чэрвеню чэрвенем",
     "ліпень ліпеня ліпені ліпеню ліпенем",
     "жнівень жніўня жніўні жніўню жніўнем",
@@ -196,7 +197,8 @@ _YEAR = r"(?:19|20)\d\d"
 _SPEC: dict[str, dict[str, str]] = {
     "en": {
         "part": r"(?:(?:the\s+)?(?:very\s+)?(?:end|start|beginning|middle|first\s+half|"
-        r"second\s+half)\s+of\s+(?:the\s+)?|(?:early|mid|late)(?:-|\s+))",
+        r"second\s+half|(?:first|second|third|fourth|last|final)\s+quarter)\s+of\s+(?:the\s+)?|"
+        r"(?:early|mid|late)(?:-|\s+)|q[1-4]\s+)",
         "year_word": r"",
         "part_year": r"year",
         "day_suffix": r"(?:st|nd|rd|th)?",
@@ -216,9 +218,12 @@ _SPEC: dict[str, dict[str, str]] = {
         r"elected|founded|appointed|charged|tried|extradited|deported|abducted|kidnapped|"
         r"exiled|fired|dismissed)\b(?:\W+\w+){0,4}\W*$",
         "comparison": r"\b(?:down|up)\s+from\b|\bcompared\s+(?:with|to)\b|\bfrom\s+[\d,.]+\d\b"
+        r"|\bthan\s+$"
         r"|\bagainst\s+[\d,.]*\d\b",
         "figure_words": r"\b(?:hundreds?|thousands?|dozens?)\b",
         "unit_after": r"\s*(?:-\s*)?(?:years?|months?|weeks?|days?|hours?|minutes?|times)\b",
+        "attributive": r"\s+(?:count|counts|figure|figures|report|list|total|update|tally|data|"
+        r"numbers|statistics|census|survey)\b",
         "future": r"\b(?:will|shall|plans?\s+to|planned\s+to|expected\s+to|going\s+to|"
         r"promised\s+to|intends?\s+to)\b",
         "present": r"\b(?:now|currently|at\s+present|presently|today|still|to\s+date|so\s+far|"
@@ -226,8 +231,8 @@ _SPEC: dict[str, dict[str, str]] = {
     },
     "ru": {
         "part": r"(?:конц[еау]|конец|начал[еоау]|середин[еуыа]|(?:перв|втор)(?:ой|ую|ая)\s+"
-        r"половин[еуыа])\s+",
-        "year_word": r"(?:\s*(?:года|году|год|гг?\.))?",
+        r"половин[еуыа]|(?:перв|втор|трет|четв[её]рт|последн)\w*\s+квартал\w*)\s+",
+        "year_word": r"(?:\s*(?:года|году|год|годах|годы|гг?\.))?",
         "part_year": r"года",
         "day_suffix": r"(?:-?(?:го|ого|е|ое))?",
         "ago": r"(?:(?:\d{1,2}|одн[уа]|один|два|две|три|четыре|пять|шесть|семь|восемь|девять|"
@@ -250,6 +255,7 @@ _SPEC: dict[str, dict[str, str]] = {
         r"избра|основа|назнач|обвин|похищ|высла|депортир|уволи|освобожд[её]н)\w*"
         r"(?:\W+\w+){0,4}\W*$",
         "comparison": r"по\s+сравнению\s+с|в\s+сравнении\s+с|(?<!\w)против\s+[\d\s\u00a0,.]*\d"
+        r"|(?<!\w)чем\s+$"
         r"|(?<!\w)с\s+[\d\s\u00a0,.]*\d\d(?!\d)",
         "figure_words": r"(?<!\w)(?:сот(?:ни|ен|ню|ня)|тысяч\w*|десят(?:ки|ков|ка))(?!\w)",
         "unit_after": r"\s*(?:лет|год\w*|месяц\w*|недел\w*|дн[яейю]\w*|день|сут\w*|час\w*|раз)"
@@ -262,8 +268,8 @@ _SPEC: dict[str, dict[str, str]] = {
     },
     "be": {
         "part": r"(?:канц[ыа]|канец|пачат(?:ку|ак|ка)|сярэдзін[еуыа]|(?:перш|друг)(?:ай|ой|ую|ая)"
-        r"\s+палов[еуыа])\s+",
-        "year_word": r"(?:\s*(?:года|годзе|год|гг?\.))?",
+        r"\s+палов[еуыа]|(?:перш|друг|трэц|чацв[её]рт|апошн)\w*\s+квартал\w*)\s+",
+        "year_word": r"(?:\s*(?:года|годзе|год|гадах|гады|гг?\.))?",
         "part_year": r"года",
         "day_suffix": r"(?:-?(?:га|е|ае))?",
         "ago": r"(?:(?:\d{1,2}|адзін|адну|два|дзве|тры|чатыры|пяць|шэсць|сем|восем|дзевяць|"
@@ -286,6 +292,7 @@ _SPEC: dict[str, dict[str, str]] = {
         r"памерла|абра|заснава|прызнача|абвінавач|выкрад|вызвален|звольне)\w*"
         r"(?:\W+\w+){0,4}\W*$",
         "comparison": r"у\s+параўнанні\s+з|(?<!\w)супраць\s+[\d\s\u00a0,.]*\d"
+        r"|(?<!\w)чым\s+$"
         r"|(?<!\w)з\s+[\d\s\u00a0,.]*\d\d(?!\d)",
         "figure_words": r"(?<!\w)(?:сотн\w*|соцень|тысяч\w*|дзясятк\w*|дзясятак)(?!\w)",
         "unit_after": r"\s*(?:гад\w*|год\w*|месяц\w*|тыдз\w*|тыдн\w*|дз[её]н\w*|дні|сут\w*|"
@@ -299,6 +306,15 @@ _SPEC: dict[str, dict[str, str]] = {
 
 # Words of a part phrase -> the part's name (see corpus.periods.MONTH_PARTS, YEAR_PARTS).
 _PART_WORDS = (
+    (re.compile(r"(?:first|перв|перш)\w*\s+(?:quarter|квартал)|q1", re.I), "q1"),
+    (re.compile(r"(?:second|втор|друг)\w*\s+(?:quarter|квартал)|q2", re.I), "q2"),
+    (re.compile(r"(?:third|трет|трэц)\w*\s+(?:quarter|квартал)|q3", re.I), "q3"),
+    (
+        re.compile(
+            r"(?:fourth|last|final|четв|чацв|последн|апошн)\w*\s+(?:quarter|квартал)|q4", re.I
+        ),
+        "q4",
+    ),
     (re.compile(r"first\s+half|перв\w*\s+половин|перш\w*\s+палов", re.I), "first_half"),
     (re.compile(r"second\s+half|втор\w*\s+половин|друг\w*\s+палов", re.I), "second_half"),
     (re.compile(r"end|конц|конец|канц|канец", re.I), "end"),
@@ -330,6 +346,8 @@ _UNIT = (
 )
 _YEAR_IN = re.compile(rf"(?<!\d){_YEAR}(?!\d)")
 _DIGITS = re.compile(r"\d+")
+# "the September count": a month used as an adjective of a figure's noun.
+_THE = re.compile(r"\bthe\s+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +370,7 @@ class _Grammar:
     unit_after: re.Pattern[str]
     present: re.Pattern[str]
     future: re.Pattern[str]
+    attributive: re.Pattern[str]
 
 
 _WORD = re.compile(r"\w+")
@@ -444,6 +463,7 @@ def _grammar(language: str, question: bool) -> _Grammar:
         unit_after=compiled(spec["unit_after"]),
         present=compiled(spec["present"]),
         future=compiled(spec["future"]),
+        attributive=compiled(spec.get("attributive", r"(?!x)x")),
     )
 
 
@@ -515,6 +535,8 @@ def _apply_part(period: Period, part: str | None) -> Period | None:
     if period.precision == "day":
         return None
     if period.precision == "month":
+        if part.startswith("q"):
+            return None
         name = {"early": "start", "late": "end", "first_half": "start", "second_half": "end"}.get(
             part, part
         )
@@ -705,17 +727,34 @@ def _needs_cue(kind: str, text: str, part: str | None) -> bool:
     return False
 
 
-def _cue(sentence: str, start: int, previous_end: int, grammar: _Grammar, question: bool) -> Cue:
-    window = sentence[max(0, start - WINDOW_CHARS) : start]
+_DASH_AFTER = re.compile(r"\s*[–—-]\s*\d")
+_DASH_BEFORE = re.compile(r"\d\s*[–—-]\s*$")
+_JOIN = re.compile(r"\s*(?:and|to|и|по|до|і|да|[–—-])\s*", re.IGNORECASE)
+
+
+def _cue(
+    text: str, start: int, end: int, found: Sequence[Mention], grammar: _Grammar, question: bool
+) -> Cue:
+    window_start = max(0, start - WINDOW_CHARS)
+    window = text[window_start:start]
     if grammar.as_of.search(window):
         return Cue.AS_OF
-    if grammar.range.search(window):
+    previous = found[-1] if found else None
+    if (
+        grammar.range.search(window)
+        or _DASH_AFTER.match(text, end)
+        or _DASH_BEFORE.search(window)
+        # The other end of "between 2020 and 2025", "с 2020 по 2025 год".
+        or (previous and previous.cue is Cue.RANGE and _JOIN.fullmatch(text, previous.end, start))
+    ):
         return Cue.RANGE
     if question:
         return Cue.PLAIN
-    if grammar.event.search(window):
+    event = grammar.event.search(window)
+    # "sentenced on 3 May" is an event's date; "37 were sentenced in January" counts events.
+    if event and not _has_figure(text[: window_start + event.start()], found, grammar):
         return Cue.EVENT
-    if grammar.comparison.search(sentence[previous_end:start]):
+    if grammar.comparison.search(text, previous.end if previous else 0, start):
         return Cue.COMPARISON
     return Cue.PLAIN
 
@@ -777,7 +816,13 @@ def _find(
             start = part_match.start()
         window = text[max(0, start - WINDOW_CHARS) : start]
         if _needs_cue(kind, core_text, part_text) and not (
-            grammar.preposition.search(window) or grammar.as_of.search(window)
+            grammar.preposition.search(window)
+            or grammar.as_of.search(window)
+            or (
+                kind == "month"
+                and grammar.attributive.match(text, match.end())
+                and _THE.search(window)
+            )
         ):
             continue
         resolved = _resolve(kind, core_text, part_text, grammar, context)
@@ -787,7 +832,7 @@ def _find(
         within = _back_within(period, limit, explicit_year)
         if within is None:
             continue
-        cue = _cue(text, start, previous_end, grammar, question)
+        cue = _cue(text, start, match.end(), found, grammar, question)
         found.append(
             Mention(start, match.end(), text[start : match.end()], within, cue, explicit_year)
         )

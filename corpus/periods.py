@@ -57,6 +57,10 @@ YEAR_PARTS: dict[str, tuple[int, int]] = {
     "second_half": (7, 12),
     "late": (9, 12),
     "end": (11, 12),
+    "q1": (1, 3),
+    "q2": (4, 6),
+    "q3": (7, 9),
+    "q4": (10, 12),
 }
 
 #: Seasons as (first month, last month); winter starts in December of the year before.
@@ -73,18 +77,22 @@ _LABEL_WORDS: dict[str, dict[str, str]] = {
         "early": "early {}", "late": "late {}", "first_half": "first half of {}",
         "second_half": "second half of {}", "winter": "winter {}", "spring": "spring {}",
         "summer": "summer {}", "autumn": "autumn {}", "year": "{}", "span": "{} – {}",
+        "q1": "first quarter of {}", "q2": "second quarter of {}", "q3": "third quarter of {}",
+        "q4": "fourth quarter of {}",
     },
     "ru": {
         "start": "начало {}", "mid": "середина {}", "end": "конец {}",
         "early": "начало {}", "late": "конец {}", "first_half": "первая половина {}",
         "second_half": "вторая половина {}", "winter": "зима {}", "spring": "весна {}",
         "summer": "лето {}", "autumn": "осень {}", "year": "{} г.", "span": "{} – {}",
+        "q1": "I квартал {}", "q2": "II квартал {}", "q3": "III квартал {}", "q4": "IV квартал {}",
     },
     "be": {
         "start": "пачатак {}", "mid": "сярэдзіна {}", "end": "канец {}",
         "early": "пачатак {}", "late": "канец {}", "first_half": "першая палова {}",
         "second_half": "другая палова {}", "winter": "зіма {}", "spring": "вясна {}",
         "summer": "лета {}", "autumn": "восень {}", "year": "{} г.", "span": "{} – {}",
+        "q1": "I квартал {}", "q2": "II квартал {}", "q3": "III квартал {}", "q4": "IV квартал {}",
     },
 }  # fmt: skip
 
