@@ -188,6 +188,10 @@ def score_questions(
     return scores, misses
 
 
+def span(period: Period | None) -> str:
+    return f"{period.start}..{period.end}" if period else "None"
+
+
 def rate(values: Sequence[bool]) -> str:
     return f"{sum(values) / len(values):.3f} ({sum(values)}/{len(values)})" if values else "-"
 
@@ -323,14 +327,13 @@ def main() -> None:
         for sentence, found in sentence_misses:
             print(
                 f"  [{sentence.language}] want {sentence.truth}, got {found and found.iso()} "
-                f"({found and (found.start, found.end)}): {sentence.text}"
+                f"({span(found)}): {sentence.text}"
             )
         print("Misses (questions):")
         for question, intent in question_misses:
             print(
                 f"  [{question.language}] want {question.kind.value} {question.period}, got "
-                f"{intent.kind.value} {intent.period and (intent.period.start, intent.period.end)}: "
-                f"{question.text}"
+                f"{intent.kind.value} {span(intent.period)}: {question.text}"
             )
 
     plain = [
@@ -358,7 +361,8 @@ def main() -> None:
     print("\nTime of as_of per sentence (µs)")
     for name, t in timings.items():
         print(
-            f"  {name}: median {t['median_us']:.1f}, p95 {t['p95_us']:.1f}, mean {t['mean_us']:.1f} (n={t['n']})"
+            f"  {name}: median {t['median_us']:.1f}, p95 {t['p95_us']:.1f}, "
+            f"mean {t['mean_us']:.1f} (n={t['n']})"
         )
     print(f"Load average after: {[round(x, 2) for x in os.getloadavg()]}")
 
