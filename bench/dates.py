@@ -52,6 +52,7 @@ from corpus.periods import Period
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data" / "dates.yaml"
+HELD_OUT = HERE / "data" / "dates_heldout.yaml"
 RESULTS = HERE / "results"
 LANGUAGES = ("en", "ru", "be")
 #: Timing repeats each sentence this many times (the median of the repeats is one sample).
@@ -75,9 +76,9 @@ class Question:
     period: str | None
 
 
-def load() -> tuple[list[Sentence], list[Question], dict[str, list[str]]]:
-    """The labelled sentences, questions and timing text."""
-    data = yaml.safe_load(DATA.read_text(encoding="utf-8"))
+def load(path: Path) -> tuple[list[Sentence], list[Question], dict[str, list[str]]]:
+    """The labelled sentences, questions and timing text of one file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     sentences = [
         Sentence(
             language,
@@ -102,7 +103,7 @@ def load() -> tuple[list[Sentence], list[Question], dict[str, list[str]]]:
     ]
     timing = {
         language: [line.strip() for line in text.splitlines() if line.strip()]
-        for language, text in data["timing"].items()
+        for language, text in data.get("timing", {}).items()
     }
     return sentences, questions, timing
 
@@ -259,32 +260,18 @@ def machine() -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--quick", action="store_true", help="10 items per language, no ablations")
-    parser.add_argument("--misses", action="store_true", help="print every miss of the pipeline")
-    args = parser.parse_args()
-    sentences, questions, timing = load()
-    if args.quick:
-        sentences = [s for language in LANGUAGES for s in sentences if s.language == language][:30]
-        questions = questions[:30]
-    info = machine()
-    print(
-        f"Machine: {info['cpu']}, {info['cores']} cores; python {info['python']}, "
-        f"dateparser {info['dateparser']}; commit {info['commit']}"
-    )
-    print(f"Date: {info['date']}; load average (1/5/15 min): {info['load_average']}")
-    print(f"{len(sentences)} sentences, {len(questions)} questions")
+Rows = dict[str, dict[tuple[str, str], list[bool]]]
 
-    # Warm up every language's locale data (50-170 ms each, once per process).
-    for language in LANGUAGES:
-        as_of(
-            "1 May 2025 and 1 мая 2025 1 траўня 2025",
-            language=language,
-            published=Period.from_iso("2026"),
-        )
+
+def evaluate(
+    title: str,
+    sentences: Sequence[Sentence],
+    questions: Sequence[Question],
+    *,
+    ablations: bool,
+    show_misses: bool,
+) -> dict[str, Any]:
+    """Print and return the accuracy tables of one labelled set."""
 
     def pipeline(options: DateOptions) -> Callable[[Sentence], Period | None]:
         return lambda s: as_of(s.text, language=s.language, published=s.published, options=options)
@@ -292,8 +279,8 @@ def main() -> None:
     def asker(options: DateOptions) -> Callable[[Question], TimeIntent]:
         return lambda q: question_time(q.text, language=q.language, today=q.today, options=options)
 
-    sentence_rows: dict[str, dict[tuple[str, str], list[bool]]] = {}
-    question_rows: dict[str, dict[tuple[str, str], list[bool]]] = {}
+    sentence_rows: Rows = {}
+    question_rows: Rows = {}
     sentence_rows["dateparser alone (search_dates)"], _ = score_sentences(
         sentences, lambda s: dateparser_alone(s.text, s.language, s.published.end)
     )
@@ -306,7 +293,7 @@ def main() -> None:
     question_rows["corpus.dates"], question_misses = score_questions(
         questions, asker(DEFAULT_OPTIONS)
     )
-    if not args.quick:
+    if ablations:
         for option in fields(DateOptions):
             options = replace(DEFAULT_OPTIONS, **{option.name: False})
             sentence_rows[f"  without {option.name}"], _ = score_sentences(
@@ -315,14 +302,14 @@ def main() -> None:
             question_rows[f"  without {option.name}"], _ = score_questions(
                 questions, asker(options)
             )
+    print(f"\n== {title}: {len(sentences)} sentences, {len(questions)} questions")
     print_table("As-of dates of sentences (accuracy)", sentence_rows, ("all", "dated", "none"))
     print_table(
         "Time asked by questions (kind and period right)",
         question_rows,
         ("all", "current", "point", "series"),
     )
-
-    if args.misses:
+    if show_misses:
         print("\nMisses (sentences):")
         for sentence, found in sentence_misses:
             print(
@@ -335,6 +322,47 @@ def main() -> None:
                 f"  [{question.language}] want {question.kind.value} {question.period}, got "
                 f"{intent.kind.value} {span(intent.period)}: {question.text}"
             )
+
+    def table(rows: Rows) -> dict[str, dict[str, str]]:
+        return {
+            name: {f"{lang} {kind}": rate(v) for (lang, kind), v in scores.items()}
+            for name, scores in rows.items()
+        }
+
+    return {"sentences": table(sentence_rows), "questions": table(question_rows)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="30 items of each set, no ablations")
+    parser.add_argument("--misses", action="store_true", help="print every miss of the pipeline")
+    args = parser.parse_args()
+    sets = {"dev set (dates.yaml, used to tune)": load(DATA), "held-out set": load(HELD_OUT)}
+    timing = sets["dev set (dates.yaml, used to tune)"][2]
+    info = machine()
+    print(
+        f"Machine: {info['cpu']}, {info['cores']} cores; python {info['python']}, "
+        f"dateparser {info['dateparser']}; commit {info['commit']}"
+    )
+    print(f"Date: {info['date']}; load average (1/5/15 min): {info['load_average']}")
+
+    # Warm up every language's locale data (50-170 ms each, once per process).
+    for language in LANGUAGES:
+        as_of(
+            "1 May 2025 and 1 мая 2025 1 траўня 2025",
+            language=language,
+            published=Period.from_iso("2026"),
+        )
+    results: dict[str, Any] = {}
+    for title, (sentences, questions, _) in sets.items():
+        if args.quick:
+            sentences, questions = sentences[:30], questions[:30]
+        results[title] = evaluate(
+            title, sentences, questions, ablations=not args.quick, show_misses=args.misses
+        )
+    sentences = [s for sentences, _, _ in sets.values() for s in sentences]
 
     plain = [
         (text, language, Period.from_iso("2026-02"))
@@ -369,14 +397,7 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {
         "machine": info,
-        "sentences": {
-            name: {f"{lang} {kind}": rate(v) for (lang, kind), v in rows.items()}
-            for name, rows in sentence_rows.items()
-        },
-        "questions": {
-            name: {f"{lang} {kind}": rate(v) for (lang, kind), v in rows.items()}
-            for name, rows in question_rows.items()
-        },
+        "results": results,
         "timing_us": timings,
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
