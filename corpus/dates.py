@@ -212,7 +212,7 @@ _SPEC: dict[str, dict[str, str]] = {
         "by": r"\bby\s*$",
         "range": r"\b(?:since|from|until|till|to|through|between|before|after|starting|"
         r"beginning|up\s+to|prior\s+to)\s+(?:the\s+)?$",
-        "preposition": r"\b(?:in|of|on|at|by|since|from|until|till|to|through|during|"
+        "preposition": r"\b(?:in|of|on|at|by|since|from|until|till|to|through|during|over|"
         r"throughout|before|after|for|between|around|about|as\s+of)\s+(?:the\s+)?$",
         "event": r"\b(?:arrested|detained|sentenced|convicted|jailed|imprisoned|born|died|killed|"
         r"elected|founded|appointed|charged|tried|extradited|deported|abducted|kidnapped|"
@@ -227,6 +227,7 @@ _SPEC: dict[str, dict[str, str]] = {
         "future": r"\b(?:will|shall|plans?\s+to|planned\s+to|expected\s+to|going\s+to|"
         r"promised\s+to|intends?\s+to)\b",
         "present": r"\b(?:now|currently|at\s+present|presently|today|still|to\s+date|so\s+far|"
+        r"at\s+(?:the|this)\s+moment|"
         r"as\s+it\s+stands|remain|remains)\b",
     },
     "ru": {
@@ -935,16 +936,21 @@ def passage_as_of(dates: Sequence[Period | None], index: int, published: Period)
 _SERIES = {
     "en": r"\b(?:chang(?:e|ed|es|ing)|trends?|over\s+time|evolv\w*|evolution|dynamics|history|"
     r"timeline|month\s+by\s+month|year\s+by\s+year|(?:each|every|per|by)\s+(?:month|year)|"
-    r"grow(?:n|th)?|grew|fallen|fell|risen|rose|declin\w*|increas\w*|decreas\w*|dropped|"
+    r"develop(?:ed|ing|ment)?|ris(?:e|es|ing)|fall(?:s|ing)?|(?:gone|going|went|go)\s+(?:up|down)|"
+    r"grow(?:n|th|ing|s)?|grew|fallen|fell|risen|rose|declin\w*|increas\w*|decreas\w*|drop\w*|"
     r"compared?\s+(?:with|to)|over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)\s+\w+\s+"
     r"(?:years?|months?))\b",
     "ru": r"(?<!\w)(?:менял\w*|изменил\w*|изменени\w*|изменя\w*|динамик\w*|тенденци\w*|тренд\w*|"
     r"по\s+месяцам|по\s+годам|с\s+течением\s+времени|со\s+временем|вырос\w*|сократил\w*|"
     r"уменьшил\w*|увеличил\w*|снизил\w*|упал\w*|рост\w*|снижени\w*|по\s+сравнению|"
+    r"раст[её]т|растут|пада\w*|снижа\w*|уменьша\w*|увеличива\w*|сокраща\w*|"
+    r"в\s+каждом\s+месяце|ежемесячн\w*|помесячн\w*|"
     r"сравнени\w*|за\s+последн\w+)(?!\w)",
     "be": r"(?<!\w)(?:мянял\w*|змянял\w*|змяніл\w*|змен\w*|дынамік\w*|тэндэнцы\w*|трэнд\w*|"
     r"па\s+месяцах|па\s+гадах|з\s+цягам\s+часу|вырасл\w*|вырас|скараціл\w*|зменшыл\w*|"
     r"павялічыл\w*|знізіл\w*|упал\w*|рост\w*|зніжэнн\w*|у\s+параўнанні|параўнан\w*|"
+    r"расце|растуць|пада\w*|зніжа\w*|памянша\w*|павялічва\w*|скарача\w*|"
+    r"у\s+кожным\s+месяцы|штомесячн\w*|"
     r"за\s+апошн\w+)(?!\w)",
 }
 _SPAN = {
