@@ -74,6 +74,7 @@ class DateOptions:
     year_words: bool = True  # "2025 году" -> "2025"
     parts: bool = True  # "the end of", "в начале", "mid-", "early"
     seasons: bool = True  # "spring 2025", "весной", "last spring"
+    earlier: bool = True  # "a year earlier", "годом ранее": counted back from the date before
     cues: bool = True  # the as-of rule; off: the first date of a sentence, whatever its cue
 
 
@@ -205,6 +206,9 @@ _SPEC: dict[str, dict[str, str]] = {
         "ago": r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})"
         r"\s+(?:years?|months?|weeks?|days?)\s+ago",
         "ago_units": r"(?:years?|months?|weeks?|days?)\s+ago",
+        "earlier_units": r"(?:years?|months?|weeks?|days?)\s+(?:earlier|before|previously)",
+        "earlier": r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+        r"\s+(?:years?|months?|weeks?|days?)\s+(?:earlier|before|previously)",
         "calendar": r"(?:last|this)\s+(?:year|month|week)",
         "season": rf"(?:(?:last|this)\s+)?(?:spring|summer|autumn|fall|winter)"
         rf"(?:\s+(?:of\s+)?{_YEAR})?",
@@ -212,6 +216,7 @@ _SPEC: dict[str, dict[str, str]] = {
         "by": r"\bby\s*$",
         "range": r"\b(?:since|from|until|till|to|through|between|before|after|starting|"
         r"beginning|up\s+to|prior\s+to)\s+(?:the\s+)?$",
+        "range_clause": r"\b(?:since|until|till)\b[^,;:.\d]{0,60}$",
         "preposition": r"\b(?:in|of|on|at|by|since|from|until|till|to|through|during|over|"
         r"throughout|before|after|for|between|around|about|as\s+of)\s+(?:the\s+)?$",
         "event": r"\b(?:arrested|detained|sentenced|convicted|jailed|imprisoned|born|died|killed|"
@@ -241,6 +246,9 @@ _SPEC: dict[str, dict[str, str]] = {
         r"недели|недель|дней|дня|день)\s+(?:тому\s+)?назад",
         "ago_units": r"(?:года|год|лет|месяцев|месяца|месяц|недели|недель|неделю|дней|дня|день)"
         r"\s+(?:тому\s+)?назад",
+        "earlier_units": r"(?:года|лет|месяцев|месяца|недели|недель|дней|дня)\s+(?:ранее|раньше)",
+        "earlier": r"(?:(?:два|две|три|четыре|пять|шесть)\s+(?:года|лет|месяцев|месяца|недели|"
+        r"недель)|годом|месяцем|неделей)\s+(?:ранее|раньше)",
         "calendar": r"(?:в\s+)?(?:прошлом|этом|текущем|позапрошлом)\s+(?:году|месяце)|"
         r"(?:прошлого|этого|текущего|позапрошлого)\s+(?:года|месяца)|"
         r"(?:прошлый|этот|текущий|позапрошлый)\s+(?:год|месяц)|(?:на\s+)?(?:прошлой|этой)\s+неделе",
@@ -250,6 +258,8 @@ _SPEC: dict[str, dict[str, str]] = {
         "as_of": r"по\s+состоянию\s+на\s*$|(?<!\w)на\s*$",
         "by": r"(?<!\w)к\s*$",
         "range": r"(?<!\w)(?:с|со|до|от|после|перед|по|начиная\s+с|между|вплоть\s+до)\s*$",
+        "range_clause": r"(?<!\w)(?:с\s+тех\s+пор|с\s+момента|с\s+того\s+времени|"
+        r"вплоть\s+до|до\s+тех\s+пор)(?!\w)[^,;:.\d]{0,60}$",
         "preposition": r"(?<!\w)(?:в|во|на|к|с|со|до|от|по|за|после|перед|около|между|"
         r"начиная\s+с)\s*$",
         "event": r"(?<!\w)(?:арестова|задержа|осужд|осуди|приговор|посаж|родил|умер|скончал|"
@@ -278,6 +288,9 @@ _SPEC: dict[str, dict[str, str]] = {
         r"тыдняў|тыдні|тыдзень|дзён|дні|дзень)\s+таму",
         "ago_units": r"(?:гадоў|гады|года|год|месяцаў|месяцы|месяц|тыдняў|тыдні|тыдзень|дзён|дні|"
         r"дзень)\s+таму",
+        "earlier_units": r"(?:гадоў|гады|месяцаў|месяцы|тыдняў|тыдні|дзён|дні)\s+раней",
+        "earlier": r"(?:(?:два|дзве|тры|чатыры|пяць|шэсць)\s+(?:гады|гадоў|месяцы|месяцаў|тыдні|"
+        r"тыдняў)|годам|месяцам|тыднем)\s+раней",
         "calendar": r"(?:[уў]\s+)?(?:мінулым|гэтым|бягучым|пазамінулым)\s+(?:годзе|месяцы)|"
         r"(?:мінулага|гэтага|бягучага|пазамінулага)\s+(?:года|месяца)|"
         r"(?:мінулы|гэты|бягучы|пазамінулы)\s+(?:год|месяц)|(?:на\s+)?(?:мінулым|гэтым)\s+тыдні|"
@@ -288,6 +301,8 @@ _SPEC: dict[str, dict[str, str]] = {
         "as_of": r"па\s+стане\s+на\s*$|(?<!\w)на\s*$",
         "by": r"(?!x)x",
         "range": r"(?<!\w)(?:з|са|ад|да|пасля|перад|па|пачынаючы\s+з|паміж)\s*$",
+        "range_clause": r"(?<!\w)(?:з\s+таго\s+часу|з\s+моманту|да\s+таго\s+часу)(?!\w)"
+        r"[^,;:.\d]{0,60}$",
         "preposition": r"(?<!\w)(?:у|ў|в|на|да|з|са|ад|па|за|пасля|перад|каля|паміж)\s*$",
         "event": r"(?<!\w)(?:арыштава|затрыма|асуджа|асудзі|прысуд|пасадзі|пасаджа|нарадзі|памёр|"
         r"памерла|абра|заснава|прызнача|абвінавач|выкрад|вызвален|звольне)\w*"
@@ -364,6 +379,7 @@ class _Grammar:
     as_of: re.Pattern[str]
     by: re.Pattern[str]
     range: re.Pattern[str]
+    range_clause: re.Pattern[str]
     preposition: re.Pattern[str]
     event: re.Pattern[str]
     comparison: re.Pattern[str]
@@ -379,12 +395,12 @@ _FIGURE = re.compile(
     r"(?<![\w.,])\d{1,3}(?:[ \u00a0\u202f,.]\d{3})+(?!\d)|(?<![\w.,])\d+(?:[.,]\d+)?(?!\d)"
 )
 _TRIGGER_WORDS = {
-    "en": "ago year month week spring summer autumn fall winter",
-    "ru": "назад году года год месяце месяца месяц неделе весной весна весну весны весне летом "
-    "лето лета лете осенью осень осени зимой зима зиму зимы зиме",
-    "be": "таму годзе года год месяцы месяца месяц тыдні летась сёлета пазалетась вясной вясною "
-    "вясна вясну вясны вясне увесну летам лета улетку восенню восень восені увосень зімой зімою "
-    "зіма зіму зімы зіме узімку",
+    "en": "ago year month week spring summer autumn fall winter earlier",
+    "ru": "назад ранее раньше году года год месяце месяца месяц неделе весной весна весну весны "
+    "весне летом лето лета лете осенью осень осени зимой зима зиму зимы зиме",
+    "be": "таму раней годзе года год месяцы месяца месяц тыдні летась сёлета пазалетась вясной "
+    "вясною вясна вясну вясны вясне увесну летам лета улетку восенню восень восені увосень зімой "
+    "зімою зіма зіму зімы зіме узімку",
 }
 
 
@@ -424,6 +440,7 @@ def _grammar(language: str, question: bool) -> _Grammar:
         "dotted": r"\d?\.\d{1,2}\.\d{4}(?!\d)",
         "dmy": rf"{day_rest}\s+(?:of\s+)?{any_month}(?:,?\s+{year}{year_word})?{end}",
         "ago": rf"\d?\s+(?:{spec['ago_units']}){end}",
+        "earlier": rf"\d?\s+(?:{spec['earlier_units']}){end}",
         "year": rf"\d{{3}}(?![\d]|[.,]\d){year_word}{end}",
     }
     word_kinds = {
@@ -433,6 +450,7 @@ def _grammar(language: str, question: bool) -> _Grammar:
         else None,
         "my": rf"(?<!\w){any_month}\s+(?:of\s+)?{year}{year_word}{end}",
         "ago": rf"(?<!\w)(?:{spec['ago']}){end}",
+        "earlier": rf"(?<!\w)(?:{spec['earlier']}){end}",
         "calendar": rf"(?<!\w)(?:{spec['calendar']}){end}",
         "season": rf"(?<!\w)(?:{spec['season']}){end}",
         "month": rf"(?<!\w){bare_month}{end}",
@@ -457,6 +475,7 @@ def _grammar(language: str, question: bool) -> _Grammar:
         as_of=compiled(spec["as_of"]),
         by=compiled(spec["by"]),
         range=compiled(spec["range"]),
+        range_clause=compiled(spec["range_clause"]),
         preposition=compiled(spec["preposition"]),
         event=compiled(spec["event"]),
         comparison=compiled(spec["comparison"]),
@@ -743,6 +762,8 @@ def _cue(
     previous = found[-1] if found else None
     if (
         grammar.range.search(window)
+        # "since it began to count women separately in 2021": the clause is one end of a span.
+        or grammar.range_clause.search(window)
         or _DASH_AFTER.match(text, end)
         or _DASH_BEFORE.search(window)
         # The other end of "between 2020 and 2025", "с 2020 по 2025 год".
@@ -787,6 +808,23 @@ def _prepare(text: str, language: str) -> str:
     return text
 
 
+def _earlier(text: str, language: str, anchor: Period) -> Period:
+    """ "Twelve months earlier", "годом ранее": counted back from ``anchor``, the date given
+    before it (in the sentence, the passage, or the document's own)."""
+    lowered = text.lower()
+    first = lowered.split()[0]
+    count = int(first) if first.isdigit() else _NUMBER_WORDS.get(language, {}).get(first, 1)
+    unit = next((u for p, u in _UNIT if p.search(lowered)), "year")
+    middle = anchor.middle
+    if unit in ("day", "week"):
+        day = middle - timedelta(days=count * (7 if unit == "week" else 1))
+        return Period.day(day) if anchor.precision == "day" else Period.month(day.year, day.month)
+    moved = add_months(middle, -count * (12 if unit == "year" else 1))
+    if anchor.precision == "year":
+        return Period.year(moved.year)
+    return Period.month(moved.year, moved.month)
+
+
 def _find(
     text: str,
     language: str,
@@ -794,6 +832,7 @@ def _find(
     future: bool,
     question: bool,
     options: DateOptions,
+    current: Period | None = None,
 ) -> tuple[Mention, ...]:
     grammar = _grammar(language, question)
     limit = None if future else reference.end + timedelta(days=FUTURE_SLACK_DAYS)
@@ -826,7 +865,16 @@ def _find(
             )
         ):
             continue
-        resolved = _resolve(kind, core_text, part_text, grammar, context)
+        if kind == "earlier":
+            if not options.earlier:
+                continue
+            anchors = [m.period for m in found if m.cue not in (Cue.RANGE, Cue.EVENT)]
+            anchor = anchors[-1] if anchors else current
+            if anchor is None:
+                continue  # earlier than what? Nothing this sentence or its caller says.
+            resolved: tuple[Period, bool] | None = (_earlier(core_text, language, anchor), False)
+        else:
+            resolved = _resolve(kind, core_text, part_text, grammar, context)
         if resolved is None:
             continue
         period, explicit_year = resolved
@@ -863,6 +911,7 @@ def as_of(
     *,
     language: str,
     published: Period,
+    current: Period | None = None,
     options: DateOptions = DEFAULT_OPTIONS,
 ) -> Period | None:
     """The date a sentence's statement refers to, when the sentence says it; else None.
@@ -870,23 +919,39 @@ def as_of(
     The rule: a date is the sentence's as-of date when
 
     1. it is not in the future of ``published`` (plus ``FUTURE_SLACK_DAYS``);
-    2. it is not one end of a span ("since 2020", "с 2020 года", "до 2030 года"), not the date
-       of an event named just before it ("arrested in March 2021", "sentenced on 3 May",
-       "осуждён 3 мая"), and not the date of an older figure the sentence compares with
-       ("down from 1,310 in February 2025", "по сравнению с ...");
+    2. it is not one end of a span ("since 2020", "с 2020 года", "до 2030 года", "2024–2025",
+       "since it began counting in 2021"), not the date of an event named just before it
+       ("arrested in March 2021", "sentenced on 3 May", "осуждён 3 мая"; but "37 were sentenced
+       in January" counts events, so it is their date), and not the date of an older figure the
+       sentence compares with ("down from 1,310 in February 2025", "than a year ago", "по
+       сравнению с ...");
     3. it follows an as-of cue ("as of", "по состоянию на", "па стане на", "на" + date), or the
        sentence states a figure (a number that is not a date, a year or a duration): a date
        attached to a count is what matters, so "In October, 1,110" counts and "In October the
-       report was published" does not.
+       report was published" does not;
+    4. with a word of the future ("will", "обещают", "чакаюць"), it names its year.
 
     Of several, an as-of cue wins, then the first. A sentence with no such date but a word of the
     present ("now", "currently", "still", "remain", "сейчас", "по-прежнему", "цяпер",
-    "застаецца") is as of ``published``. Relative dates count back from ``published``.
+    "застаецца") is as of ``current``: the document's own as-of date when it has one
+    (``document_as_of``), else ``published``. Relative dates count back from ``published``.
     """
     if language not in LANGUAGES:
         return None
+    return _as_of(sentence, language, published, current, current, options)
+
+
+def _as_of(
+    sentence: str,
+    language: str,
+    published: Period,
+    current: Period | None,
+    anchor: Period | None,
+    options: DateOptions,
+) -> Period | None:
+    """``as_of`` with the date "a year earlier" counts back from when the sentence gives none."""
     text = _prepare(sentence, language)
-    mentions = _find(text, language, published, False, False, options)
+    mentions = _find(text, language, published, False, False, options, anchor)
     if not options.cues:
         return mentions[0].period if mentions else None
     grammar = _grammar(language, False)
@@ -900,7 +965,7 @@ def as_of(
     if usable and _has_figure(text, mentions, grammar):
         return usable[0].period
     if grammar.present.search(text):
-        return published
+        return current or published
     return None
 
 
@@ -909,22 +974,67 @@ def sentence_dates(
     *,
     language: str,
     published: Period,
+    current: Period | None = None,
     options: DateOptions = DEFAULT_OPTIONS,
 ) -> tuple[Period | None, ...]:
-    """The explicit as-of date of each sentence of a passage (None where it states none)."""
-    return tuple(
-        as_of(s, language=language, published=published, options=options) for s in sentences
-    )
+    """The explicit as-of date of each sentence of a passage (None where it states none); see
+    ``as_of`` for ``current``. "A year earlier" counts back from the last date before it in the
+    passage, else from ``current``."""
+    if language not in LANGUAGES:
+        return tuple(None for _ in sentences)
+    found: list[Period | None] = []
+    anchor = current
+    for sentence in sentences:
+        period = _as_of(sentence, language, published, current, anchor, options)
+        found.append(period)
+        anchor = period or anchor
+    return tuple(found)
+
+
+#: A document's own as-of date is stated in its first sentences ...
+LEAD_SENTENCES = 6
+#: ... and lies at most this many days before its publication (a monthly brief is published a
+#: week or two after the date it counts to; an older date up front is history, not the report's).
+LEAD_MAX_DAYS = 62
+
+
+def document_as_of(
+    sentences: Sequence[str],
+    *,
+    language: str,
+    published: Period,
+    options: DateOptions = DEFAULT_OPTIONS,
+) -> Period:
+    """The date a document as a whole counts to: the first date with an as-of cue ("As of 1
+    February 2026", "по состоянию на 15 августа", "на 1 снежня") in its first
+    ``LEAD_SENTENCES`` sentences, at most ``LEAD_MAX_DAYS`` before publication; else
+    ``published``.
+
+    A report that opens "As of 1 February 2026, the centre counted 1,139" and says in a later
+    paragraph "Among them were 147 women" means the women as of 1 February too: pass this as
+    ``current`` to ``sentence_dates`` and as the fallback of ``passage_as_of``.
+    """
+    if language not in LANGUAGES:
+        return published
+    for sentence in sentences[:LEAD_SENTENCES]:
+        text = _prepare(sentence, language)
+        for mention in _find(text, language, published, False, False, options):
+            early = (published.start - mention.period.end).days
+            if mention.cue is Cue.AS_OF and early <= LEAD_MAX_DAYS:
+                return mention.period
+    return published
 
 
 def passage_as_of(dates: Sequence[Period | None], index: int, published: Period) -> Period:
     """The date sentence ``index`` of a passage is true at: its own explicit date, else the
-    nearest explicit one before it in the passage, else after it, else ``published``."""
+    nearest explicit one before it in the passage, else after it, else ``published`` (better:
+    the document's own date, ``document_as_of``)."""
     if not 0 <= index < len(dates):
         raise IndexError(f"sentence {index} of a passage of {len(dates)}")
     for i in range(index, -1, -1):
-        if dates[i] is not None:
-            return dates[i]  # type: ignore[return-value]
+        found = dates[i]
+        if found is not None:
+            return found
     for later in dates[index + 1 :]:
         if later is not None:
             return later
