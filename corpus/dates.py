@@ -889,11 +889,10 @@ def _find(
     return tuple(found)
 
 
-def _has_figure(text: str, mentions: Sequence[Mention], grammar: _Grammar) -> bool:
-    """Whether the sentence states a figure: a number outside its dates that is neither a year nor
-    a duration ("5 years"), or "hundreds", "тысячи"."""
-    if grammar.figure_words.search(text):
-        return True
+def _figures(text: str, mentions: Sequence[Mention], grammar: _Grammar) -> list[re.Match[str]]:
+    """The numbers of a sentence that are figures: outside its dates, neither a year nor a
+    duration ("5 years", "на пяць гадоў")."""
+    figures = []
     for number in _FIGURE.finditer(text):
         if any(m.start <= number.start() < m.end for m in mentions):
             continue
@@ -902,8 +901,13 @@ def _has_figure(text: str, mentions: Sequence[Mention], grammar: _Grammar) -> bo
             continue
         if grammar.unit_after.match(text, number.end()):
             continue
-        return True
-    return False
+        figures.append(number)
+    return figures
+
+
+def _has_figure(text: str, mentions: Sequence[Mention], grammar: _Grammar) -> bool:
+    """Whether the sentence states a figure (a number, or "hundreds", "тысячи")."""
+    return bool(grammar.figure_words.search(text) or _figures(text, mentions, grammar))
 
 
 def as_of(
@@ -1039,6 +1043,78 @@ def passage_as_of(dates: Sequence[Period | None], index: int, published: Period)
         if later is not None:
             return later
     return published
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A number a sentence states (offsets into the sentence) and the date it refers to."""
+
+    text: str
+    start: int
+    end: int
+    period: Period | None
+
+
+_CLAUSE = {
+    "en": r";|:\s|,\s|\s[—–]\s|\b(?:and|but|while|whereas)\b",
+    "ru": r";|:\s|,\s|\s[—–]\s|(?<!\w)(?:и|а|но|тогда\s+как)(?!\w)",
+    "be": r";|:\s|,\s|\s[—–]\s|(?<!\w)(?:і|й|а|але|тады\s+як)(?!\w)",
+}
+
+
+@cache
+def _clause(language: str) -> re.Pattern[str]:
+    return re.compile(_CLAUSE[language], re.IGNORECASE)
+
+
+def figure_dates(
+    sentence: str,
+    *,
+    language: str,
+    published: Period,
+    current: Period | None = None,
+    options: DateOptions = DEFAULT_OPTIONS,
+) -> tuple[Figure, ...]:
+    """Each figure of a sentence with the date it refers to, for sentences that give several:
+    "As of 1 January 2026 the centre counted 1,147, compared with 1,265 twelve months earlier"
+    -> 1,147 at 1 January 2026 and 1,265 at January 2025.
+
+    A figure takes the date in its own clause (the nearest, an older figure's "up from 1,072 in
+    mid-August" included), else a word of the present in its clause (``current``, else
+    ``published``), else the nearest as-of date before it in the sentence, else the sentence's
+    ``as_of`` (None when it has none: then the passage's or the document's date applies).
+    """
+    if language not in LANGUAGES:
+        return ()
+    text = _prepare(sentence, language)
+    grammar = _grammar(language, False)
+    mentions = _find(text, language, published, False, False, options, current)
+    future = bool(grammar.future.search(text))
+    attachable = [
+        m
+        for m in mentions
+        if m.cue in (Cue.AS_OF, Cue.PLAIN, Cue.COMPARISON) and (m.explicit_year or not future)
+    ]
+    own = _as_of(sentence, language, published, current, current, options)
+    breaks = [0, *(b.start() for b in _clause(language).finditer(text)), len(text)]
+    figures = []
+    for number in _figures(text, mentions, grammar):
+        start = max(b for b in breaks if b <= number.start())
+        end = min(b for b in breaks if b >= number.end())
+        inside = [m for m in attachable if start <= m.start and m.end <= end]
+        before = [m for m in attachable if m.end <= number.start() and m.cue is not Cue.COMPARISON]
+        if inside:
+            nearest = min(inside, key=lambda m: min(abs(m.start - number.end()),
+                                                     abs(number.start() - m.end)))  # fmt: skip
+            period: Period | None = nearest.period
+        elif grammar.present.search(text, start, end):
+            period = current or published
+        elif before:
+            period = before[-1].period
+        else:
+            period = own
+        figures.append(Figure(number.group(), number.start(), number.end(), period))
+    return tuple(figures)
 
 
 # -- questions ------------------------------------------------------------------------------------
