@@ -847,7 +847,8 @@ def _find(
         if len(found) >= MAX_MENTIONS:
             break
         if match.start() < previous_end:
-            continue  # inside a longer phrase ("2026" of "January 2026")
+            continue  # inside a longer phrase ("2026" of "January 2026"), taken or refused
+        previous_end = match.end()
         kind = match.lastgroup or ""
         start, core_text = match.start(), match.group()
         part_match = grammar.part_before.search(text, max(0, start - WINDOW_CHARS), start)
@@ -885,7 +886,6 @@ def _find(
         found.append(
             Mention(start, match.end(), text[start : match.end()], within, cue, explicit_year)
         )
-        previous_end = match.end()
     return tuple(found)
 
 
@@ -1057,8 +1057,9 @@ class Figure:
 
 _CLAUSE = {
     "en": r";|:\s|,\s|\s[—–]\s|\b(?:and|but|while|whereas)\b",
-    "ru": r";|:\s|,\s|\s[—–]\s|(?<!\w)(?:и|а|но|тогда\s+как)(?!\w)",
-    "be": r";|:\s|,\s|\s[—–]\s|(?<!\w)(?:і|й|а|але|тады\s+як)(?!\w)",
+    # A dash is no break in Russian and Belarusian: it stands for the verb ("а цяпер — 1 080").
+    "ru": r";|:\s|,\s|(?<!\w)(?:и|а|но|тогда\s+как)(?!\w)",
+    "be": r";|:\s|,\s|(?<!\w)(?:і|й|а|але|тады\s+як)(?!\w)",
 }
 
 

@@ -195,8 +195,12 @@ class Period:
         return 0
 
     def shifted_years(self, years: int) -> Period:
-        """The same days ``years`` later (earlier when negative); 29 February becomes the 28th."""
-        return Period(_shift_year(self.start, years), _shift_year(self.end, years), self.precision)
+        """The same days ``years`` later (earlier when negative); 29 February becomes the 28th,
+        and a period that ends a month still ends it (February 2025 -> 1-29 February 2024)."""
+        end = _shift_year(self.end, years)
+        if self.end == month_end(self.end.year, self.end.month):
+            end = month_end(end.year, end.month)
+        return Period(_shift_year(self.start, years), end, self.precision)
 
     # -- writing --------------------------------------------------------------------------------
 
