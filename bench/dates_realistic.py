@@ -14,12 +14,15 @@ publication date. Prints the rate per set and language, and every miss.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from corpus import dates as dates_module
 from corpus.chunking import chunk_text
 from corpus.dates import document_as_of, figure_dates, passage_as_of, sentence_dates
 from corpus.loaders import load_path
@@ -139,6 +142,31 @@ def rates(items: list[Check]) -> list[str]:
     return out
 
 
+def ingest_time(roots: list[Path]) -> tuple[int, float]:
+    """Sentences and seconds for dating every sentence of every document as ingest would
+    (document_as_of, then sentence_dates per passage), dateparser's cache empty at the start."""
+    dates_module._dateparser.cache_clear()
+    count, elapsed = 0, 0.0
+    for root in roots:
+        for path in sorted((root / "documents").glob("*.md")):
+            document = load_path(path)
+            language = str(document.metadata.get("language") or "en")
+            published = Period.from_iso(str(document.metadata["published"]))
+            chunks = chunk_text(document.text, language)
+            passages = [
+                [document.text[c.start + s.start : c.start + s.end] for s in c.sentences]
+                for c in chunks
+            ]
+            start = time.perf_counter()
+            every = [s for p in passages for s in p]
+            own = document_as_of(every, language=language, published=published)
+            for sentences in passages:
+                sentence_dates(sentences, language=language, published=published, current=own)
+            elapsed += time.perf_counter() - start
+            count += len(every)
+    return count, elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--root", type=Path, default=HERE / "realistic")
@@ -146,6 +174,7 @@ def main() -> None:
     sets = [p for p in sorted(args.root.iterdir()) if (p / "TIMELINE.md").exists()]
     if not sets:
         raise SystemExit(f"no set with a TIMELINE.md under {args.root}")
+    print(f"load average (1/5/15 min): {[round(x, 2) for x in os.getloadavg()]}")
     for root in sets:
         results = checks(root)
         by_language: dict[str, list[Check]] = defaultdict(list)
@@ -166,6 +195,12 @@ def main() -> None:
                     f"{check.figure_found.start}..{check.figure_found.end} (passage "
                     f"{check.found.start}..{check.found.end}): {check.sentence[:160]}"
                 )
+    count, elapsed = ingest_time(sets)
+    print(
+        f"\nDating every sentence of every document (cold dateparser cache): {count} sentences "
+        f"in {elapsed * 1000:.0f} ms, {elapsed * 1e6 / count:.0f} µs per sentence on average"
+    )
+    print(f"load average (1/5/15 min): {[round(x, 2) for x in os.getloadavg()]}")
 
 
 if __name__ == "__main__":
