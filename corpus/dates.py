@@ -4,10 +4,11 @@ asks about time.
 dateparser parses the dates; what it does not do is written here, and ``bench/dates.py``
 measures what each piece buys (README, Dates):
 
-- **Finding.** One cheap regular expression per language finds candidate phrases (built from a
+- **Finding.** Cheap regular expressions per language find candidate phrases (built from a
   table of every case of every month name, numeric dates, years with a cue, relative phrases,
-  seasons, and "the end / start / middle of" parts), so a sentence without one costs
-  microseconds; dateparser then sees the short phrase only, never the sentence.
+  seasons, and "the end / start / middle of" parts): one led by a digit, which the engine skips
+  to, and one led by a word, run only when the text has one of its trigger words. A sentence
+  without a date costs microseconds; dateparser sees the short phrase only, never the sentence.
 - **Normalising** what dateparser lacks: inflected and taraškievica month forms ("в январе",
   "у лютым", "сьнежня") become the genitive it knows; "1-га лютага" loses its suffix; a bare
   unit gets its "1" ("год таму"); Belarusian number words become digits; "летась", "сёлета",
@@ -18,7 +19,9 @@ measures what each piece buys (README, Dates):
 - **Resolving** against a reference date: the document's publication date for a sentence, today
   for a question. A date without a year is the most recent one on or before the reference; a
   relative one ("a year ago", "месяц таму") counts back from the middle of the reference.
-- **Deciding** which date is a sentence's as-of date (the rule, ``as_of``).
+- **Deciding** which date is a sentence's as-of date (the rule, ``as_of``), a passage's
+  (``sentence_dates``, ``passage_as_of``), a document's (``document_as_of``) and each figure's
+  (``figure_dates``); and what a question asks about time (``question_time``).
 """
 
 from __future__ import annotations
@@ -213,7 +216,6 @@ _SPEC: dict[str, dict[str, str]] = {
         "season": rf"(?:(?:last|this)\s+)?(?:spring|summer|autumn|fall|winter)"
         rf"(?:\s+(?:of\s+)?{_YEAR})?",
         "as_of": r"\bas\s+(?:of|at)\s*$|\bas\s+it\s+stood\s+(?:on|in|at)\s*$",
-        "by": r"\bby\s*$",
         "range": r"\b(?:since|from|until|till|to|through|between|before|after|starting|"
         r"beginning|up\s+to|prior\s+to)\s+(?:the\s+)?$",
         "range_clause": r"\b(?:since|until|till)\b[^,;:.\d]{0,60}$",
@@ -256,7 +258,6 @@ _SPEC: dict[str, dict[str, str]] = {
         rf"лет(?:ом|о|е)|лета(?=\s+{_YEAR})|осень(?:ю)?|осени|зим(?:ой|а|у|ы|е))"
         rf"(?:\s+{_YEAR}(?:\s*(?:года|году|г\.))?)?",
         "as_of": r"по\s+состоянию\s+на\s*$|(?<!\w)на\s*$",
-        "by": r"(?<!\w)к\s*$",
         "range": r"(?<!\w)(?:с|со|до|от|после|перед|по|начиная\s+с|между|вплоть\s+до)\s*$",
         "range_clause": r"(?<!\w)(?:с\s+тех\s+пор|с\s+момента|с\s+того\s+времени|"
         r"вплоть\s+до|до\s+тех\s+пор)(?!\w)[^,;:.\d]{0,60}$",
@@ -299,7 +300,6 @@ _SPEC: dict[str, dict[str, str]] = {
         rf"лет(?:ам|а)|улетку|восен(?:ню|ь|і)|увосень|зім(?:ой|ою|а|у|ы|е)|узімку)"
         rf"(?:\s+{_YEAR}(?:\s*(?:года|годзе|г\.))?)?",
         "as_of": r"па\s+стане\s+на\s*$|(?<!\w)на\s*$",
-        "by": r"(?!x)x",
         "range": r"(?<!\w)(?:з|са|ад|да|пасля|перад|па|пачынаючы\s+з|паміж)\s*$",
         "range_clause": r"(?<!\w)(?:з\s+таго\s+часу|з\s+моманту|да\s+таго\s+часу)(?!\w)"
         r"[^,;:.\d]{0,60}$",
@@ -377,7 +377,6 @@ class _Grammar:
     month_in: re.Pattern[str]
     part_before: re.Pattern[str]
     as_of: re.Pattern[str]
-    by: re.Pattern[str]
     range: re.Pattern[str]
     range_clause: re.Pattern[str]
     preposition: re.Pattern[str]
@@ -473,7 +472,6 @@ def _grammar(language: str, question: bool) -> _Grammar:
         month_in=compiled(rf"(?<!\w)(?:{_alternation(sorted(months))})(?!\w)"),
         part_before=compiled(rf"(?<!\w){spec['part']}$"),
         as_of=compiled(spec["as_of"]),
-        by=compiled(spec["by"]),
         range=compiled(spec["range"]),
         range_clause=compiled(spec["range_clause"]),
         preposition=compiled(spec["preposition"]),
