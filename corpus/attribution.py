@@ -30,9 +30,16 @@ MAX_SENTENCE_CHARS = 2000
 
 # A quoted name, a word (with inner hyphens and apostrophes), or one punctuation mark.
 _TOKEN = re.compile(
-    r"«[^»]{1,120}»|„[^“”]{1,120}[“”]|“[^”]{1,120}”|\"[^\"]{1,120}\"|\w+(?:[-'’]\w+)*|[^\w\s]"
+    r"«[^»]{1,120}»|„[^“”]{1,120}[“”]|“[^”]{1,120}”|\"[^\"]{1,120}\"|\w+(?:[-'’]\w+)*(?:['’](?!\w))?"
+    r"|[^\w\s]"
 )
 _QUOTED = re.compile(r"^[«„“\"]")
+# A quotation, not a quoted name: it ends with its own punctuation ("...pay," said the editor).
+_QUOTATION = re.compile(r"[,.!?;:…]\W?$")
+#: A quoted name has at most this many words; a longer quotation is what someone said.
+MAX_QUOTED_NAME_WORDS = 5
+# "Vilnius-based", "Minsk-born": a place made an adjective, no name of a source.
+_COMPOUND_ADJECTIVE = re.compile(r"^\w+-[^\W\d_]*[a-zа-яёіў]$")
 _POSSESSIVE = re.compile(r"(?:'s|’s)$")
 
 
@@ -43,7 +50,10 @@ class _Language:
     lead_in: re.Pattern[str]  # "data from", "a report by": skipped at the start of a source
     stop: frozenset[str]  # words that end a source (prepositions, conjunctions, "that")
     glue: frozenset[str]  # lower-case words inside names ("human rights center", "центра")
-    generic: frozenset[str]  # capitalised words that name nobody ("The", "Officials")
+    function: frozenset[str]  # words never part of a name ("It", "In", "Then")
+    vague: frozenset[str]  # capitalised alone they name nobody ("Officials", "Media", "Staff")
+    prepositions: frozenset[str]  # before a name it is an object ("Lawyers in Minsk said")
+    plural: re.Pattern[str]  # a lone capitalised plural opening a sentence is a common noun
     agents: re.Pattern[str]  # generic sources accepted without a name
     adjective: re.Pattern[str]  # a capitalised adjective that lower-case words may follow
 
@@ -60,7 +70,7 @@ _MONTHS_AND_DAYS = frozenset(_WEEKDAYS).union(*(month_forms(lang) for lang in ("
 _SPEC = {
     "en": {
         "before": r"\baccording\s+to\s+|\bciting\s+|\b(?:reported|cited|compiled|counted|"
-        r"documented|published)\s+by\s+|,\s*(?:said|says|reported|reports|told\s+\w+)\s+",
+        r"documented|published)\s+by\s+|,[\"”»]?\s*(?:said|says|reported|reports|told\s+\w+)\s+",
         "after": r"\b(?:say|says|said|reported|reports|estimates|estimated|counted|counts|"
         r"announced|stated|confirmed|noted|told|wrote|documented|recorded)\b",
         "lead_in": r"(?:(?:the|a|an)\s+)?(?:(?:latest|most\s+recent|new|recent|updated|"
@@ -75,12 +85,18 @@ _SPEC = {
         "spokeswoman leader head director chairman chairwoman commissioner rapporteur "
         "special council association union network foundation institute initiative project "
         "mission bureau press de authorities officials government court police",
-        "generic": "the a an this that these those it he she they we i you his her their its "
-        "our my media report reports sources source officials official experts critics "
-        "observers analysts many some several most others people residents witnesses "
-        "independent local state government police lawyers relatives families prosecutors "
-        "data figures estimates in on at by for from as since after before during according "
-        "but and or so yet however meanwhile also earlier later now today",
+        "function": "the a an this that these those it he she they we i you his her their its "
+        "our my in on at by for from as since after before during according but and or so yet "
+        "however meanwhile also earlier later now today then yesterday here there when while "
+        "if thus still separately instead many some several most others",
+        "vague": "media report reports sources source officials official experts critics "
+        "observers analysts people residents witnesses independent local state government "
+        "police lawyers relatives families prosecutors data figures estimates staff editors "
+        "diplomats organisers organizers visitors interviewees publishers journalists doctors "
+        "teachers students workers neighbours neighbors friends colleagues jury",
+        "prepositions": "in at from to with after before into on over under near against across "
+        "around among between during without through behind beyond",
+        "plural": r"^(?![A-Z]+$)\w+s$",
         "agents": r"^(?:(?:the\s+)?(?:human\s+)?rights\s+(?:organi[sz]ations?|groups?|"
         r"defenders?|activists?|advocates?|monitors?|watchdogs?)|(?:human\s+rights\s+)?"
         r"activists|the\s+opposition|opposition\s+(?:leaders?|activists|figures))$",
@@ -91,9 +107,9 @@ _SPEC = {
         r"(?:данным|информации|сведениям|оценкам|оценке|подсч[её]там|словам|сообщению|"
         r"сообщениям|мнению)\s+|(?<!\w)(?:об\s+этом|как)\s+(?:сообщает|сообщил[аио]?|сообщают|передаёт|"
         r"передает|пишет|писал[аи]?|отмечает|отметил[аи]?|заявил[аи]?|заявляет|подсчитал[аи]?|"
-        r"рассказал[аи]?)\s+|(?<!\w)(?:со\s+ссылкой|ссылаясь)\s+на\s+|[,—–-]\s*(?:сообщает|"
-        r"сообщил[аи]?|сообщают|передаёт|передает|пишет|отмечает|заявил[аи]?|"
-        r"подсчитал[аи]?)\s+",
+        r"рассказал[аи]?)\s+|(?<!\w)(?:со\s+ссылкой|ссылаясь)\s+на\s+|[,—–-][\"”»]?\s*"
+        r"(?:[—–-]\s*)?(?:сообщает|сообщил[аи]?|сообщают|передаёт|передает|пишет|отмечает|"
+        r"заявил[аи]?|сказал[аи]?|подсчитал[аи]?)\s+",
         "after": r"(?<!\w)(?:сообщает|сообщил[аои]?|сообщают|заявил[аои]?|заявляет|заявляют|"
         r"подсчитал[аои]?|насчитал[аои]?|насчитывает|считает|отмечает|отметил[аои]?|"
         r"констатирует|фиксирует|зафиксировал[аои]?|приводит\s+данные)(?!\w)",
@@ -108,8 +124,12 @@ _SPEC = {
         "миссии миссия группы группа агентства агентство представителя представитель "
         "докладчика докладчик по правам человека специального специальный пресс-службы "
         "пресс-служба международной международная независимого независимый",
-        "generic": "в на по с к у о и а но это этот эта эти он она они оно мы я вы его её их "
-        "сми источники источник эксперты чиновники власти",
+        "function": "в на по с к у о и а но это этот эта эти он она они оно мы я вы его её их "
+        "тогда затем потом сегодня вчера здесь там также",
+        "vague": "сми источники источник эксперты чиновники власти журналисты врачи адвокаты "
+        "родственники сотрудники жюри организаторы посетители",
+        "prepositions": "в во на из с со к по у от до за о об при без для после около",
+        "plural": r"^(?![А-ЯЁ]+$)\w+[ыи]$",
         "agents": r"^(?:правозащитник\w*|правозащитн\w+\s+(?:организаци\w*|центр\w*|групп\w*|"
         r"сообществ\w*)|активист\w*|оппозици\w*)$",
         "adjective": r"\w+(?:ой|ого|ая|ий|ый|ое|ых|их|ую|ей)$",
@@ -120,8 +140,9 @@ _SPEC = {
         r"словах|паведамлення|меркавання)\s+|(?<!\w)паводле\s+|(?<!\w)(?:пра\s+гэта|як)\s+(?:паведамляе|"
         r"паведаміў|паведаміла|паведамілі|паведамляюць|перадае|піша|адзначае|адзначыў|"
         r"адзначыла|заявіў|заявіла|заявілі|падлічыў|падлічыла|падлічылі)\s+|(?<!\w)(?:са\s+"
-        r"спасылкай|спасылаючыся)\s+на\s+|[,—–-]\s*(?:паведамляе|паведаміў|паведаміла|"
-        r"паведамілі|паведамляюць|перадае|піша|адзначае|заявіў|заявіла|заявілі)\s+",
+        r"спасылкай|спасылаючыся)\s+на\s+|[,—–-][\"”»]?\s*(?:[—–-]\s*)?(?:паведамляе|паведаміў|"
+        r"паведаміла|паведамілі|паведамляюць|перадае|піша|адзначае|заявіў|заявіла|заявілі|"
+        r"сказаў|сказала|сказалі)\s+",
         "after": r"(?<!\w)(?:паведамляе|паведаміў|паведаміла|паведамілі|паведамляюць|заявіў|"
         r"заявіла|заявілі|заяўляе|падлічыў|падлічыла|падлічылі|налічыў|налічыла|налічылі|"
         r"налічвае|лічыць|адзначае|адзначыў|адзначыла|фіксуе|зафіксаваў|зафіксавала)(?!\w)",
@@ -136,8 +157,12 @@ _SPEC = {
         "агенцтва прадстаўніка прадстаўнік дакладчыка дакладчык па правах чалавека "
         "спецыяльнага спецыяльны прэс-службы прэс-служба міжнароднай міжнародная "
         "незалежнага незалежны",
-        "generic": "у ў на па з к і а але гэта гэты гэтая гэтыя ён яна яны яно мы я вы яго яе "
-        "іх смі крыніцы крыніца эксперты чыноўнікі улады",
+        "function": "у ў на па з к і а але гэта гэты гэтая гэтыя ён яна яны яно мы я вы яго яе "
+        "іх тады потым сёння учора тут там таксама",
+        "vague": "смі крыніцы крыніца эксперты чыноўнікі улады журналісты лекары адвакаты "
+        "сваякі супрацоўнікі журы арганізатары наведвальнікі",
+        "prepositions": "у ў в на з са да ад па за аб пра пры без для пасля каля",
+        "plural": r"^(?![А-ЯЁІЎ]+$)\w+[ыіи]$",
         "agents": r"^(?:праваабаронц\w*|праваабарончы\w*\s+(?:арганізацы\w*|цэнтр\w*|"
         r"суполк\w*)|актывіст\w*|апазіцы\w*)$",
         "adjective": r"\w+(?:ай|ага|ая|ы|і|ае|ых|іх|ую)$",
@@ -154,7 +179,10 @@ def _language(language: str) -> _Language:
         lead_in=re.compile(spec["lead_in"], re.IGNORECASE),
         stop=frozenset(spec["stop"].split()),
         glue=frozenset(spec["glue"].split()),
-        generic=frozenset(spec["generic"].split()),
+        function=frozenset(spec["function"].split()),
+        vague=frozenset(spec["vague"].split()),
+        prepositions=frozenset(spec["prepositions"].split()),
+        plural=re.compile(spec["plural"]),
         agents=re.compile(spec["agents"], re.IGNORECASE),
         adjective=re.compile(spec["adjective"], re.IGNORECASE),
     )
@@ -172,7 +200,16 @@ class _Token:
 
     @property
     def quoted(self) -> bool:
-        return bool(_QUOTED.match(self.text))
+        """A quoted name («Вясна», "Nasha Niva"), not a quotation."""
+        return (
+            bool(_QUOTED.match(self.text))
+            and not _QUOTATION.search(self.text[:-1])
+            and len(self.text.split()) <= MAX_QUOTED_NAME_WORDS
+        )
+
+    @property
+    def quotation(self) -> bool:
+        return bool(_QUOTED.match(self.text)) and not self.quoted
 
     @property
     def capitalised(self) -> bool:
@@ -234,19 +271,25 @@ def _forward(text: str, tokens: list[_Token], index: int, rules: _Language) -> s
 def _backward(text: str, tokens: list[_Token], index: int, rules: _Language) -> str | None:
     """The source named just before the reporting verb ``tokens[index]``."""
     taken: list[_Token] = []
-    for token in reversed(tokens[:index]):
+    first = index
+    for position in range(index - 1, -1, -1):
+        token = tokens[position]
         lower = token.text.lower()
         if token.quoted:
             taken.insert(0, token)
+            first = position
             continue
         if not token.word or token.text[0].isdigit() or lower in _MONTHS_AND_DAYS:
             break
-        name = token.capitalised and lower not in rules.generic
+        name = token.capitalised and lower not in rules.function
         if not (name or lower in rules.glue or _POSSESSIVE.search(token.text)):
             break
         taken.insert(0, token)
+        first = position
         if len(taken) >= MAX_SOURCE_WORDS:
             break
+    if first > 0 and taken and tokens[first - 1].text.lower() in rules.prepositions:
+        return None  # "Lawyers in Minsk said": the name is an object, the subject is before it
     initial = bool(taken) and not text[: taken[0].start].strip()
     return _accept(text, taken, rules, initial=initial)
 
@@ -286,17 +329,21 @@ def _accept(text: str, taken: list[_Token], rules: _Language, *, initial: bool) 
         return None
     phrase = text[taken[0].start : taken[-1].end]
     phrase = _POSSESSIVE.sub("", phrase)
-    names = [
+    if rules.agents.match(phrase):
+        return phrase
+    capitalised = [
         t
         for i, t in enumerate(words)
-        if t.quoted
-        or (
-            t.capitalised
-            and t.text.lower() not in rules.generic
-            and t.text.lower() not in _MONTHS_AND_DAYS
-            and not (i == 0 and initial and t.text.lower() in rules.glue)
-        )
+        if t.capitalised
+        and not _COMPOUND_ADJECTIVE.match(t.text)
+        and t.text.lower() not in rules.function
+        and t.text.lower() not in _MONTHS_AND_DAYS
+        and not (i == 0 and initial and t.text.lower() in rules.glue)
     ]
-    if names or rules.agents.match(phrase):
+    # A vague word ("Media", "State") names someone only beside another name ("Media Defence").
+    names = [t for t in capitalised if t.text.lower() not in rules.vague or len(capitalised) > 1]
+    if initial and len(words) == 1 and rules.plural.match(words[0].text):
+        return None  # "Editors say", "Эксперты считают": a common noun opening the sentence
+    if any(t.quoted for t in words) or names:
         return phrase
     return None

@@ -52,6 +52,17 @@ FOUND = [
         "the monitor Viasna",
     ),
     ("en", "According to Viasna's count, 1,080 remain.", "Viasna"),
+    ("en", "Media Defence says it keeps to its own definition.", "Media Defence"),
+    (
+        "en",
+        "The figure differs from the one published by the Prisoners' Voice group.",
+        "the Prisoners' Voice group",
+    ),
+    (
+        "en",
+        "Lithuanian officials said the group would receive residence permits.",
+        "Lithuanian officials",
+    ),
     (
         "ru",
         "По данным правозащитного центра «Весна», в Беларуси 1 080 политзаключённых.",
@@ -103,6 +114,12 @@ NONE = [
     ("en", "The report said the figures were preliminary."),
     ("en", "As of 1 February 2026, 1,080 people remained political prisoners."),
     ("en", "Lukashenko's government still holds approximately 1,200 political prisoners."),
+    ("en", "Editors say their biggest problem is safety."),
+    ("en", "Staff said the new studio felt like home."),
+    ("en", "Lawyers in Minsk said courts had become stricter."),
+    ("en", "Publishers who print in Lithuania and Poland said sales were up."),
+    ("en", '"We will not stop," said a volunteer from a Vilnius-based group.'),
+    ("en", '"They have paid a price for their reporting," said the editor of a Minsk-born outlet.'),
     ("ru", "По официальным данным, освобождено 52 человека."),
     ("ru", "По данным на 1 февраля, в списке 1 080 человек."),
     ("ru", "Он сообщил, что освобождения продолжатся."),
@@ -111,6 +128,7 @@ NONE = [
     ("be", "Паводле афіцыйных звестак, вызвалена 52 чалавекі."),
     ("be", "Ён паведаміў, што вызваленні працягнуцца."),
     ("be", "На 1 снежня 2025 года ў Беларусі 1 110 палітвязняў."),
+    ("be", "Журы адзначыла дакладную мову рамана."),
 ]
 
 
