@@ -225,10 +225,11 @@ _SPEC: dict[str, dict[str, str]] = {
         r"elected|founded|appointed|charged|tried|extradited|deported|abducted|kidnapped|"
         r"exiled|fired|dismissed)\b(?:\W+\w+){0,4}\W*$",
         "comparison": r"\b(?:down|up)\s+from\b|\bcompared\s+(?:with|to)\b|\bfrom\s+[\d,.]+\d\b"
-        r"|\bthan\s+$"
+        r"|\bthan\s+$|\bwhereas\b"
         r"|\bagainst\s+[\d,.]*\d\b",
         "figure_words": r"\b(?:hundreds?|thousands?|dozens?)\b",
-        "unit_after": r"\s*(?:-\s*)?(?:years?|months?|weeks?|days?|hours?|minutes?|times)\b",
+        "unit_after": r"\s*(?:-\s*)?(?:years?|months?|weeks?|days?|hours?|minutes?|times|euros?|"
+        r"dollars?|roubles?|rubles?|BYN|USD|EUR)\b",
         "attributive": r"\s+(?:count|counts|figure|figures|report|list|total|update|tally|data|"
         r"numbers|statistics|census|survey)\b",
         "future": r"\b(?:will|shall|plans?\s+to|planned\s+to|expected\s+to|going\s+to|"
@@ -267,11 +268,11 @@ _SPEC: dict[str, dict[str, str]] = {
         r"избра|основа|назнач|обвин|похищ|высла|депортир|уволи|освобожд[её]н)\w*"
         r"(?:\W+\w+){0,4}\W*$",
         "comparison": r"по\s+сравнению\s+с|в\s+сравнении\s+с|(?<!\w)против\s+[\d\s\u00a0,.]*\d"
-        r"|(?<!\w)чем\s+$"
+        r"|(?<!\w)чем\s+$|тогда\s+как|в\s+то\s+время\s+как"
         r"|(?<!\w)с\s+[\d\s\u00a0,.]*\d\d(?!\d)",
         "figure_words": r"(?<!\w)(?:сот(?:ни|ен|ню|ня)|тысяч\w*|десят(?:ки|ков|ка))(?!\w)",
-        "unit_after": r"\s*(?:лет|год\w*|месяц\w*|недел\w*|дн[яейю]\w*|день|сут\w*|час\w*|раз)"
-        r"(?!\w)",
+        "unit_after": r"\s*(?:лет|год\w*|месяц\w*|недел\w*|дн[яейю]\w*|день|сут\w*|час\w*|раз|"
+        r"евро|доллар\w*|рубл\w*|руб\.?|BYN|USD|EUR)(?!\w)",
         "future": r"(?<!\w)(?:будут|будет|планиру\w*|собира\w*|намерен\w*|обеща\w*|"
         r"ожида\w*)(?!\w)",
         "present": r"(?<!\w)(?:сейчас|в\s+настоящее\s+время|на\s+сегодня(?:шний\s+день)?|"
@@ -308,11 +309,11 @@ _SPEC: dict[str, dict[str, str]] = {
         r"памерла|абра|заснава|прызнача|абвінавач|выкрад|вызвален|звольне)\w*"
         r"(?:\W+\w+){0,4}\W*$",
         "comparison": r"у\s+параўнанні\s+з|(?<!\w)супраць\s+[\d\s\u00a0,.]*\d"
-        r"|(?<!\w)чым\s+$"
+        r"|(?<!\w)чым\s+$|тады\s+як|у\s+той\s+час\s+як"
         r"|(?<!\w)з\s+[\d\s\u00a0,.]*\d\d(?!\d)",
         "figure_words": r"(?<!\w)(?:сотн\w*|соцень|тысяч\w*|дзясятк\w*|дзясятак)(?!\w)",
         "unit_after": r"\s*(?:гад\w*|год\w*|месяц\w*|тыдз\w*|тыдн\w*|дз[её]н\w*|дні|сут\w*|"
-        r"гадзін\w*|раз\w*)(?!\w)",
+        r"гадзін\w*|раз\w*|еўра|долар\w*|рубл\w*|руб\.?|BYN|USD|EUR)(?!\w)",
         "future": r"(?<!\w)(?:будуць|будзе|плану\w*|збіра\w*|абяца\w*|чака\w*)(?!\w)",
         "present": r"(?<!\w)(?:цяпер|зараз|на\s+сёння(?:шні\s+дзень)?|сёння|па-ранейшаму|"
         r"дагэтуль|усё\s+яшчэ|да\s+гэтага\s+часу|на\s+дадзены\s+момант|застаюцца|застаецца)"
@@ -785,8 +786,10 @@ def _cue(
     if question:
         return Cue.PLAIN
     event = grammar.event.search(window)
-    # "sentenced on 3 May" is an event's date; "37 were sentenced in January" counts events.
-    if event and not _has_figure(text[: window_start + event.start()], found, grammar):
+    # "sentenced on 3 May" is an event's date; "37 were sentenced in January" counts events (a
+    # figure in the event's own clause: "two hundred fewer, as people convicted in 2021 ..."
+    # does not count the convictions).
+    if event and not _counts_events(text, window_start + event.start(), found, grammar):
         return Cue.EVENT
     if grammar.comparison.search(text, previous.end if previous else 0, start):
         return Cue.COMPARISON
@@ -915,6 +918,14 @@ def _figures(text: str, mentions: Sequence[Mention], grammar: _Grammar) -> list[
             continue
         figures.append(number)
     return figures
+
+
+def _counts_events(text: str, event: int, found: Sequence[Mention], grammar: _Grammar) -> bool:
+    """Whether a figure before the event word at ``event``, in its clause, is what it counts."""
+    figures = _figures(text[:event], found, grammar)
+    if not figures:
+        return False
+    return not _clause(grammar.language).search(text, figures[-1].end(), event)
 
 
 def _has_figure(text: str, mentions: Sequence[Mention], grammar: _Grammar) -> bool:
