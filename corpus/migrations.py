@@ -5,6 +5,7 @@ Add a migration by appending ``mNNN_what`` to ``MIGRATIONS``; never edit one tha
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -126,10 +127,41 @@ def _script(db: sqlite3.Connection, sql: str) -> None:
         raise ValueError(f"incomplete SQL statement in migration: {statement.strip()[:60]}")
 
 
+def m004_dates(db: sqlite3.Connection) -> None:
+    """When figures are true: each document's own as-of date, each sentence's stated date."""
+    from corpus.dating import date_passages
+    from corpus.models import Span
+
+    _script(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN as_of TEXT;
+        ALTER TABLE passages ADD COLUMN dates TEXT NOT NULL DEFAULT '[]';
+        """,
+    )
+    sources = db.execute("SELECT id, text, language, published FROM sources").fetchall()
+    for source_id, text, language, published in sources:
+        rows = db.execute(
+            "SELECT id, char_start, sentences FROM passages WHERE source_id = ? ORDER BY ordinal",
+            (source_id,),
+        ).fetchall()
+        spans = [
+            (start, [Span(start=a, end=b) for a, b in json.loads(sentences)])
+            for _, start, sentences in rows
+        ]
+        current, dated = date_passages(text, spans, language=language, published=published)
+        db.execute("UPDATE sources SET as_of = ? WHERE id = ?", (current, source_id))
+        db.executemany(
+            "UPDATE passages SET dates = ? WHERE id = ?",
+            [(json.dumps(d), pid) for (pid, _, _), d in zip(rows, dated, strict=True)],
+        )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     m001_initial,
     m002_feedback_and_daily_counts,
     m003_moderation,
+    m004_dates,
 )
 
 

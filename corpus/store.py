@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import NamedTuple, ParamSpec, TypeVar
 
 from corpus.chunking import Chunk
+from corpus.dating import date_passages
 from corpus.errors import SourceNotFound, StoreError
 from corpus.loaders import Document, source_id_for
 from corpus.migrations import migrate
@@ -50,9 +51,12 @@ class CorpusStats(NamedTuple):
 
 _SOURCE_COLUMNS = (
     "s.id, s.identity, s.title, s.published, s.url, s.publisher, s.language, s.cites, "
-    "s.content_hash, s.added_at, (SELECT COUNT(*) FROM passages p WHERE p.source_id = s.id)"
+    "s.content_hash, s.added_at, (SELECT COUNT(*) FROM passages p WHERE p.source_id = s.id), "
+    "s.as_of"
 )
-_PASSAGE_COLUMNS = "id, source_id, ordinal, text, char_start, char_end, page, language, sentences"
+_PASSAGE_COLUMNS = (
+    "id, source_id, ordinal, text, char_start, char_end, page, language, sentences, dates"
+)
 
 
 def text_hash(text: str) -> str:
@@ -317,10 +321,16 @@ class Store:
         added_at: str,
     ) -> None:
         meta = document.metadata
+        current, dated = date_passages(
+            document.text,
+            [(c.start, c.sentences) for c in chunks],
+            language=meta["language"],
+            published=meta["published"],
+        )
         db.execute(
             "INSERT INTO sources (id, identity, name, title, published, url, publisher, "
-            "language, cites, content_hash, text, pages, added_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "language, cites, content_hash, text, pages, added_at, updated_at, as_of) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 source_id,
                 document.identity,
@@ -336,11 +346,12 @@ class Store:
                 json.dumps([[p.start, p.end] for p in document.pages]),
                 added_at,
                 now(),
+                current,
             ),
         )
         db.executemany(
             "INSERT INTO passages (source_id, ordinal, text, char_start, char_end, page, "
-            "language, sentences, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "language, sentences, content_hash, dates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     source_id,
@@ -352,8 +363,9 @@ class Store:
                     meta["language"],
                     json.dumps([[s.start, s.end] for s in c.sentences]),
                     text_hash(document.text[c.start : c.end]),
+                    json.dumps(list(dates)),
                 )
-                for ordinal, c in enumerate(chunks)
+                for ordinal, (c, dates) in enumerate(zip(chunks, dated, strict=True))
             ],
         )
 
@@ -496,6 +508,7 @@ def _source(row: tuple) -> Source:
         content_hash=row[8],
         added_at=row[9],
         passage_count=row[10],
+        as_of=row[11],
     )
 
 
@@ -510,4 +523,5 @@ def _passage(row: tuple) -> Passage:
         page=row[6],
         language=row[7],
         sentences=tuple(Span(start=s, end=e) for s, e in json.loads(row[8])),
+        dates=tuple(json.loads(row[9])),
     )

@@ -159,6 +159,16 @@ class Decide(_Frozen):
     shown: float = Field(default=0.5, ge=0.0, le=1.0)
 
 
+class Time(_Frozen):
+    """Stage 4: the figure true at the time asked about leads (``retrieval/timeline.py``)."""
+
+    #: How far below the best passage's logit a passage may rank and still take part: time
+    #: reorders only passages the model finds about as good as the best.
+    margin: float = Field(default=3.0, ge=0.0)
+    #: Older figures listed under "Earlier", at most.
+    earlier: int = Field(default=4, ge=0)
+
+
 class Policy(_Frozen):
     """Everything that decides what an answer is."""
 
@@ -167,6 +177,7 @@ class Policy(_Frozen):
     first: FirstStage = Field(default_factory=FirstStage)
     rerank: Rerank = Field(default_factory=Rerank)
     decide: Decide = Field(default_factory=Decide)
+    time: Time = Field(default_factory=Time)
 
     def with_bar(self, bar: float) -> Policy:
         """The same policy with another answer bar (the ``CITEBOT_MIN_CONFIDENCE`` setting)."""

@@ -14,11 +14,14 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 
-from corpus.models import Answer, Hit, Passage
+from corpus.attribution import attribution
+from corpus.dating import as_of, digits, figure_of
+from corpus.models import Answer, Hit, Passage, Source
 from corpus.store import Store
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
@@ -28,7 +31,9 @@ from retrieval.highlight import CoverageScorer, SentenceTerms, highlight_span, s
 from retrieval.index_files import IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
 from retrieval.policy import DENSE, LEXICAL, Policy
-from retrieval.stages import Candidate, Plan, Ranked, decide, first_stage, plan, rerank
+from retrieval.question import AnswerType
+from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stage, plan, rerank
+from retrieval.timeline import Dated, arrange
 
 _TERMS_CACHE = 20_000
 
@@ -143,34 +148,62 @@ class Retriever:
             policy=policy,
         )
 
-    def search(self, question: str, *, k: int = 3, policy: Policy | None = None) -> Answer:
-        """The ``k`` best hits for ``question``, or ``answered=False`` if none is reliable."""
+    def search(
+        self,
+        question: str,
+        *,
+        k: int = 3,
+        policy: Policy | None = None,
+        today: date | None = None,
+    ) -> Answer:
+        """The ``k`` best hits for ``question``, or ``answered=False`` if none is reliable.
+
+        ``today`` is what "now" and "a year ago" mean (the real date unless given).
+        """
         policy = policy or self.policy
-        planned, ranked = self.rank(question, policy=policy)
-        if not ranked:
-            return Answer(question=planned.text, answered=False, language=planned.language)
-        decision = decide(ranked, policy, k=k)
-        chosen = [c.ranked.passage for c in decision.chosen]
-        sources = self.store.sources_by_id(list({p.source_id for p in chosen}))
-        hits = tuple(
-            Hit(
-                passage=c.ranked.passage,
-                source=sources[c.ranked.passage.source_id],
-                score=round(c.ranked.score, 4),
-                highlight=highlight_span(c.ranked.passage, c.ranked.best),
-                confidence=round(c.confidence, 4),
-            )
+        planned, ranked = self.rank(question, policy=policy, today=today)
+        unanswered = Answer(
+            question=planned.text,
+            answered=False,
+            language=planned.language,
+            time=planned.time.kind.value,
+        )
+        # Every passage that may be shown takes part in the time stage, not only the best k.
+        decision = decide(ranked, policy, k=len(ranked))
+        if not decision.answered:
+            return unanswered
+        sources = self.store.sources_by_id(
+            list({c.ranked.passage.source_id for c in decision.chosen})
+        )
+        dated = [
+            _dated(c, sources[c.ranked.passage.source_id])
             for c in decision.chosen
             if c.ranked.passage.source_id in sources
+        ]
+        timeline = arrange(
+            planned.time,
+            counts=planned.question.answer_type is AnswerType.COUNT,
+            dated=dated,
+            policy=policy,
+            k=k,
         )
-        return Answer(
-            question=planned.text, answered=bool(hits), hits=hits, language=planned.language
+        if not timeline.shown:
+            return unanswered
+        return unanswered.model_copy(
+            update={
+                "answered": True,
+                "hits": tuple(_hit(d, sources) for d in timeline.shown),
+                "earlier": tuple(_hit(d, sources) for d in timeline.earlier),
+                "differs": tuple(_hit(d, sources) for d in timeline.differs),
+            }
         )
 
-    def rank(self, question: str, *, policy: Policy | None = None) -> tuple[Plan, list[Ranked]]:
+    def rank(
+        self, question: str, *, policy: Policy | None = None, today: date | None = None
+    ) -> tuple[Plan, list[Ranked]]:
         """The plan and the reranked shortlist, before any decision (benchmarks read this)."""
         policy = policy or self.policy
-        planned = plan(question, policy)
+        planned = plan(question, policy, today=today)
         unknown = self.lexical.unknown_share(planned.question.tokens)
         return planned, rerank(planned, self._candidates(planned, policy), policy, unknown=unknown)
 
@@ -239,6 +272,42 @@ class Retriever:
         return await asyncio.to_thread(self.search, question, k=k)
 
 
+def _dated(chosen: Chosen, source: Source) -> Dated:
+    """When a chosen passage's answering sentence is true, and the figure it states."""
+    passage = chosen.ranked.passage
+    period, stated = as_of(passage.dates, chosen.ranked.best, source.as_of or source.published)
+    texts = passage.sentence_texts()
+    sentence = texts[min(chosen.ranked.best, len(texts) - 1)]
+    figure = figure_of(sentence, language=passage.language, as_of=period)
+    return Dated(
+        chosen=chosen,
+        source=source.id,
+        as_of=period,
+        stated=stated,
+        figure=digits(figure) if figure else None,
+    )
+
+
+def _hit(dated: Dated, sources: Mapping[str, Source]) -> Hit:
+    """A shown passage as the public ``Hit``."""
+    ranked = dated.chosen.ranked
+    passage = ranked.passage
+    texts = passage.sentence_texts()
+    sentence = texts[min(ranked.best, len(texts) - 1)]
+    figure = figure_of(sentence, language=passage.language, as_of=dated.as_of)
+    return Hit(
+        passage=passage,
+        source=sources[passage.source_id],
+        score=round(ranked.score, 4),
+        highlight=highlight_span(passage, ranked.best),
+        confidence=round(dated.chosen.confidence, 4),
+        as_of=dated.as_of.iso(),
+        as_of_sentence=texts[dated.stated] if dated.stated is not None else None,
+        figure=figure,
+        attribution=attribution(sentence, language=passage.language),
+    )
+
+
 class Library:
     """The current ``Retriever`` of a data directory, swapped when a new build is published."""
 
@@ -285,9 +354,16 @@ class Library:
             self._name = folder.name
             return True
 
-    def search(self, question: str, *, k: int = 3, policy: Policy | None = None) -> Answer:
+    def search(
+        self,
+        question: str,
+        *,
+        k: int = 3,
+        policy: Policy | None = None,
+        today: date | None = None,
+    ) -> Answer:
         """Answer from the current build (under ``policy``, else the library's)."""
-        return self.retriever.search(question, k=k, policy=policy)
+        return self.retriever.search(question, k=k, policy=policy, today=today)
 
     async def asearch(
         self, question: str, *, k: int = 3, executor: Executor | None = None

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
+from corpus.dates import TimeIntent, TimeKind, question_time
 from corpus.models import Passage
 from retrieval.errors import QuestionRejected
 from retrieval.fusion import minmax, top
@@ -22,11 +24,16 @@ from retrieval.question import Question, analyse
 # -- plan ---------------------------------------------------------------------------------------
 
 
+_NOW = TimeIntent(TimeKind.CURRENT)
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     """What the pipeline will look for: the cleaned question, analysed once."""
 
     question: Question
+    #: What the question asks about time (``corpus.dates.question_time``).
+    time: TimeIntent = _NOW
 
     @property
     def text(self) -> str:
@@ -50,9 +57,12 @@ def clean_question(text: str, *, limit: int) -> str:
     return text
 
 
-def plan(text: str, policy: Policy) -> Plan:
-    """Clean and analyse a question (language, content words, the kind of answer wanted)."""
-    return Plan(question=analyse(clean_question(text, limit=policy.max_question_chars)))
+def plan(text: str, policy: Policy, *, today: date | None = None) -> Plan:
+    """Clean and analyse a question: its language, content words, the kind of answer wanted,
+    and what it asks about time (relative to ``today``, the real date unless given)."""
+    question = analyse(clean_question(text, limit=policy.max_question_chars))
+    time = question_time(question.text, language=question.language, today=today or date.today())
+    return Plan(question=question, time=time)
 
 
 # -- first stage --------------------------------------------------------------------------------

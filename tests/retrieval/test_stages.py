@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from datetime import date
 
 import numpy as np
 import pytest
 
+from corpus.dates import TimeKind
 from corpus.models import Passage, Span
+from corpus.periods import Period
 from retrieval.errors import QuestionRejected
 from retrieval.policy import DENSE, FEATURES, LEXICAL, Calibration, LinearModel, Policy
 from retrieval.stages import Candidate, Ranked, decide, first_stage, plan, rerank
@@ -61,11 +64,16 @@ def test_plan_rejects_empty_questions_and_cuts_long_ones() -> None:
     assert len(cut.text) <= 50 and cut.text.endswith("word")
 
 
-def test_plan_uses_the_glossary_only_when_the_policy_says_so() -> None:
-    question = "Сколько политзаключённых остаётся?"
-    assert plan(question, Policy()).english is None
-    english = plan(question, Policy(glossary=True)).english
-    assert english is not None and "prison" in english.tokens
+def test_plan_reads_what_the_question_asks_about_time() -> None:
+    today = date(2026, 12, 1)
+    assert plan("how many remain?", Policy(), today=today).time.kind is TimeKind.CURRENT
+    point = plan("how many were held in August 2025?", Policy(), today=today).time
+    assert point.kind is TimeKind.POINT and point.period == Period.month(2025, 8)
+    ago = plan("колькі іх было год таму?", Policy(), today=today).time
+    assert ago.kind is TimeKind.POINT and ago.period is not None
+    assert ago.period.start.year == 2025
+    series = plan("как менялось число политзаключённых за год?", Policy(), today=today).time
+    assert series.kind is TimeKind.SERIES
 
 
 # -- first stage --------------------------------------------------------------------------------
