@@ -61,7 +61,14 @@ from bench.realistic import KNOWN_SETS, RealisticSet, Returned, load_set, matche
 from corpus.models import Passage
 from retrieval.config import RetrievalConfig
 from retrieval.encoders import Encoder, load_encoders
-from retrieval.policy import FEATURES, Calibration, Fitted, LinearModel, Policy
+from retrieval.policy import (
+    CALIBRATION_FEATURES,
+    FEATURES,
+    Calibration,
+    Fitted,
+    LinearModel,
+    Policy,
+)
 from retrieval.service import Library
 
 ROOT = BENCH_DIR.parent
@@ -74,8 +81,9 @@ MAX_FALSE_REFUSALS = 0.05
 DEPTH = Policy().decide.depth
 #: Reliability bins of the probability.
 BINS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001)
-#: The regularisation strength of the logistic model (sklearn's C).
+#: The regularisation of the calibration (sklearn's C) and of the listwise ranking model.
 C = 1.0
+L2 = 1e-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,24 +251,44 @@ def xquad_mixed(
 
 
 def fit(asked: Sequence[Asked]) -> LinearModel:
-    """A logistic model over every shortlisted row, each labelled set weighted alike."""
-    from sklearn.linear_model import LogisticRegression
+    """The ranking model: a listwise (softmax over each shortlist) logistic model, so that the
+    passage that answers gets the largest share of its question's probability; each labelled
+    set weighted alike, L2 penalty ``L2``.
 
-    groups = defaultdict(int)
-    for a in asked:
-        groups[a.group] += len(a.labels)
-    x = np.concatenate([a.features for a in asked if len(a.labels)])
-    y = np.concatenate([a.labels for a in asked if len(a.labels)])
-    w = np.concatenate([np.full(len(a.labels), 1.0 / groups[a.group]) for a in asked])
-    w *= len(w) / w.sum()
-    model = LogisticRegression(C=C, max_iter=5000)
-    model.fit(x, y, sample_weight=w)
+    Only questions with an answer in their shortlist take part; features that are the same
+    for every passage of a question (``unknown``) cannot rank and get weight 0: they serve the
+    calibration.
+    """
+    from scipy.optimize import minimize
+
+    lists = [a for a in asked if len(a.labels) and a.labels.any()]
+    groups: dict[str, int] = defaultdict(int)
+    for a in lists:
+        groups[a.group] += 1
+    weights = np.array([1.0 / groups[a.group] for a in lists])
+    weights *= len(weights) / weights.sum()
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        total = L2 * float(w @ w)
+        grad = 2 * L2 * w
+        for a, weight in zip(lists, weights, strict=True):
+            s = a.features @ w
+            e = np.exp(s - s.max())
+            positive = a.labels == 1
+            p, z = e[positive].sum(), e.sum()
+            total -= weight * (np.log(p) - np.log(z))
+            grad -= weight * (e[positive] @ a.features[positive] / p - e @ a.features / z)
+        return total / len(lists), grad / len(lists)
+
+    found = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B")
     return LinearModel(
-        intercept=round(float(model.intercept_[0]), 4),
-        weights={n: round(float(c), 4) for n, c in zip(FEATURES, model.coef_[0], strict=True)},
+        intercept=0.0,
+        weights={
+            n: round(float(c), 4) for n, c in zip(FEATURES, found.x, strict=True) if abs(c) > 1e-6
+        },
         fitted_on=(
-            "bench/fit.py: realistic/dev, XQuAD mixed en/ru articles 0-31 (questions in en and "
-            f"ru), every other off-topic question; {len(y)} rows, C={C}"
+            "bench/fit.py (listwise): realistic/dev, XQuAD mixed en/ru articles 0-31 (questions "
+            f"in en and ru); {len(lists)} questions, L2={L2}"
         ),
     )
 
@@ -271,28 +299,48 @@ def logits(model: LinearModel, a: Asked) -> np.ndarray:
     return model.intercept + a.features @ weights if len(a.labels) else np.zeros(0)
 
 
-def deciding(model: LinearModel, a: Asked) -> tuple[np.ndarray, np.ndarray]:
-    """The logits and labels of the best ``DEPTH`` rows, best first: what decides."""
+def deciding(model: LinearModel, a: Asked) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The logits, features and labels of the best ``DEPTH`` rows, best first: what decides."""
     found = logits(model, a)
     order = np.argsort(-found, kind="stable")[:DEPTH]
-    return found[order], a.labels[order]
+    return found[order], a.features[order], a.labels[order]
+
+
+def calibration_inputs(logit: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """The calibration's columns: the logit, then ``CALIBRATION_FEATURES``."""
+    columns = [FEATURES.index(n) for n in CALIBRATION_FEATURES]
+    return np.column_stack([logit, features[:, columns]])
 
 
 def fit_calibration(model: LinearModel, asked: Sequence[Asked]) -> Calibration:
-    """Platt scaling of the logit on the rows that decide, each labelled set weighted alike."""
+    """A logistic model on the rows that decide (logit and ``CALIBRATION_FEATURES``), each
+    labelled set weighted alike."""
     from sklearn.linear_model import LogisticRegression
 
     parts = [(deciding(model, a), a.group) for a in asked if len(a.labels)]
     groups: dict[str, int] = defaultdict(int)
-    for (found, _), group in parts:
+    for (found, _, _), group in parts:
         groups[group] += len(found)
-    x = np.concatenate([found for (found, _), _ in parts]).reshape(-1, 1)
-    y = np.concatenate([labels for (_, labels), _ in parts])
-    w = np.concatenate([np.full(len(found), 1.0 / groups[g]) for (found, _), g in parts])
-    platt = LogisticRegression(C=1e6, max_iter=5000)
+    x = np.concatenate([calibration_inputs(found, f) for (found, f, _), _ in parts])
+    y = np.concatenate([labels for (_, _, labels), _ in parts])
+    w = np.concatenate([np.full(len(found), 1.0 / groups[g]) for (found, _, _), g in parts])
+    platt = LogisticRegression(C=C, max_iter=5000)
     platt.fit(x, y, sample_weight=w * len(w) / w.sum())
+    names = ("logit", *CALIBRATION_FEATURES)
     return Calibration(
-        scale=round(float(platt.coef_[0][0]), 4), offset=round(float(platt.intercept_[0]), 4)
+        intercept=round(float(platt.intercept_[0]), 4),
+        weights={n: round(float(c), 4) for n, c in zip(names, platt.coef_[0], strict=True)},
+    )
+
+
+def probabilities(model: LinearModel, calibration: Calibration, a: Asked) -> np.ndarray:
+    """The calibrated probability of each row that decides, best first."""
+    found, features, _ = deciding(model, a)
+    return np.array(
+        [
+            calibration.probability(float(z), dict(zip(FEATURES, row, strict=True)))
+            for z, row in zip(found, features, strict=True)
+        ]
     )
 
 
@@ -301,10 +349,10 @@ def best_probabilities(
 ) -> tuple[float, bool]:
     """The best calibrated probability within ``DEPTH`` (what decides) and whether the top
     row answers, ranked by the model."""
-    found, labels = deciding(model, a)
+    found = probabilities(model, calibration, a)
     if not len(found):
         return 0.0, False
-    return calibration.probability(float(found[0])), bool(labels[0])
+    return float(found.max()), bool(deciding(model, a)[2][0])
 
 
 def choose_bar(model: LinearModel, calibration: Calibration, asked: Sequence[Asked]) -> float:

@@ -103,17 +103,26 @@ class LinearModel(_Frozen):
         return self.intercept + sum(w * features.get(n, 0.0) for n, w in self.weights.items())
 
 
+#: What the calibration reads besides the ranking logit: the ranking compares passages of one
+#: question, so what is the same for all of them (words the corpus never uses) and how good
+#: the best one is in absolute terms only matter for "answered or not".
+CALIBRATION_FEATURES = ("unknown", "sentence", "coverage", "cross_language")
+
+
 class Calibration(_Frozen):
-    """Platt scaling of the ranking logit, fitted on the passages that decide (the best
-    ``Decide.depth`` of each question): ``sigmoid(scale * logit + offset)`` is the measured
-    probability that such a passage answers."""
+    """The probability that a passage among the best ``Decide.depth`` answers the question: a
+    logistic model over its ranking logit and ``CALIBRATION_FEATURES``, fitted on such
+    passages (``bench/fit.py``)."""
 
-    scale: float = 1.0
-    offset: float = 0.0
+    intercept: float = 0.0
+    #: ``"logit"`` and names from ``CALIBRATION_FEATURES``.
+    weights: dict[str, float] = Field(default_factory=lambda: {"logit": 1.0})
 
-    def probability(self, logit: float) -> float:
-        """The calibrated probability for a passage with this ranking logit."""
-        return sigmoid(self.scale * logit + self.offset)
+    def probability(self, logit: float, features: Mapping[str, float]) -> float:
+        """The calibrated probability for a passage with this logit and these features."""
+        z = self.intercept + self.weights.get("logit", 0.0) * logit
+        z += sum(w * features.get(n, 0.0) for n, w in self.weights.items() if n != "logit")
+        return sigmoid(z)
 
 
 def sigmoid(z: float) -> float:

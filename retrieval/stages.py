@@ -202,7 +202,7 @@ def decide(ranked: Sequence[Ranked], policy: Policy, *, k: int) -> Decision:
     shown in ranking order, leaving out those below ``shown`` times the bar.
     """
     d = policy.decide
-    confidences = [d.calibration.probability(row.score) for row in ranked]
+    confidences = [d.calibration.probability(row.score, row.features) for row in ranked]
     answered = any(c >= d.bar for c in confidences[: d.depth])
     if not answered:
         return Decision(answered=False)

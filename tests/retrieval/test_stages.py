@@ -233,13 +233,16 @@ def test_nothing_to_decide_is_not_answered() -> None:
 
 def test_the_calibrated_model_is_a_monotone_probability() -> None:
     model = LinearModel(intercept=-5.0, weights={"sentence": 10.0})
-    calibration = Calibration(scale=2.0, offset=0.0)
-    values = [calibration.probability(model.logit({"sentence": c})) for c in (-50, 0, 0.5, 1, 50)]
+    calibration = Calibration(weights={"logit": 2.0, "unknown": -1.0})
+    values = [
+        calibration.probability(model.logit({"sentence": c}), {}) for c in (-50, 0, 0.5, 1, 50)
+    ]
     assert values == sorted(values)
     assert values[2] == pytest.approx(0.5)
     assert 0.0 <= values[0] < 1e-6 and 1 - 1e-6 < values[-1] <= 1.0
-    # Features the model does not know count nothing.
+    # Features the model does not know count nothing; the calibration reads its own.
     assert model.logit({"sentence": 0.5, "other": 99.0}) == pytest.approx(0.0)
+    assert calibration.probability(0.0, {"unknown": 1.0}) == pytest.approx(1 / (1 + math.e))
 
 
 def test_the_shipped_policy_has_a_fitted_model_and_bar() -> None:
