@@ -72,6 +72,8 @@ DISAGREEMENT = "disagreement"
 TRAP_OLD_IN_NEW = "trap_old_in_new"
 TRAP_NEWEST_UNRELATED = "trap_newest_unrelated"
 OFFTOPIC = "offtopic"
+#: The kinds that ask for the current state of a changing figure.
+CURRENT_KINDS = ("current", "current_subgroup", "trap_old_in_new", "trap_newest_unrelated")
 KINDS = (
     PARAPHRASE,
     LEXICAL,
@@ -554,6 +556,8 @@ class Outcome:
     all_shown: bool | None
     #: The first passage is a stale answer or a trap.
     trap_first: bool
+    #: For a series: its passages were all shown, in date order.
+    in_order: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,6 +586,11 @@ class Report:
     all_shown: float | None
     #: Share of questions with stale answers or traps whose first passage was one of them.
     trap_first: float | None
+    #: Per language, the share of current-state questions (current, current_subgroup and the
+    #: traps) whose first passage is an older figure or a trap: a stale answer.
+    stale_first: Mapping[str, float] = field(default_factory=dict)
+    #: Share of series questions whose passages were all shown in date order.
+    series_in_order: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict."""
@@ -600,6 +609,13 @@ def outcome(question: Question, asked: Asked, *, k: int = ASK_K) -> Outcome:
         all_shown = all(any(matches(hit, g) for hit in shown) for g in question.answers)
     wrong = (*question.earlier, *question.traps)
     trap_first = bool(shown) and rank != 0 and any(matches(shown[0], g) for g in wrong)
+    in_order = None
+    if question.kind == "series":
+        places = [
+            next((i for i, hit in enumerate(shown) if matches(hit, g)), None)
+            for g in question.answers
+        ]
+        in_order = None not in places and places == sorted(places)  # type: ignore[type-var]
     return Outcome(
         id=question.id,
         language=question.language,
@@ -608,6 +624,7 @@ def outcome(question: Question, asked: Asked, *, k: int = ASK_K) -> Outcome:
         rank=rank,
         all_shown=all_shown,
         trap_first=trap_first,
+        in_order=in_order,
     )
 
 
@@ -659,6 +676,19 @@ def evaluate(answers: Sequence[Asked], questions: Sequence[Question]) -> Report:
         },
         all_shown=_share(bool(o.all_shown) for o in outcomes if o.all_shown is not None),
         trap_first=_share(o.trap_first for o in checked),
+        stale_first={
+            lang: share
+            for lang in languages
+            if (
+                share := _share(
+                    o.trap_first
+                    for o in answerable
+                    if o.language == lang and o.kind in CURRENT_KINDS
+                )
+            )
+            is not None
+        },
+        series_in_order=_share(bool(o.in_order) for o in outcomes if o.in_order is not None),
     )
 
 
@@ -671,23 +701,29 @@ def _language_order(language: str) -> tuple[int, str]:
 
 def ask_all(s: RealisticSet, data_dir: Path, *, k: int = ASK_K) -> tuple[list[Asked], float]:
     """Ingest the set into ``data_dir`` with the real Indexer and ask every question through
-    ``Library.search`` in the default configuration. Returns the answers and the ingest time."""
+    ``Library.search`` in the default configuration, with the set's ``today`` as the date.
+    Returns the answers and the ingest time.
+
+    What an answer shows, in order: its first passage, the passages of other sources that give
+    a different figure for the same month ("Sources differ"), then the other passages.
+    """
     from bench.common import ingest
-    from retrieval.encoders import load_encoders, use_onnx
+    from retrieval.encoders import load_encoders
     from retrieval.service import Library
 
     config = RetrievalConfig(data_dir=data_dir)
     encoders = load_encoders(config)
-    use_onnx(encoders, config)  # as the bot and the command line run
     built = ingest(config, encoders, list(s.documents))
     names = {d.identity: d.name for d in s.documents}
     library = Library(config=config, store=built.store, encoders=encoders)
+    today = date.fromisoformat(s.today)
     answers: list[Asked] = []
     for q in s.questions:
-        answer = library.search(q.question, k=k)
+        answer = library.search(q.question, k=k, today=today)
+        shown = (*answer.hits[:1], *answer.differs, *answer.hits[1:])
         hits = tuple(
             Returned(document=names.get(h.source.identity, h.source.identity), text=h.passage.text)
-            for h in answer.hits
+            for h in shown
         )
         answers.append(Asked(question_id=q.id, answered=answer.answered, hits=hits))
     built.store.close()
@@ -756,6 +792,11 @@ def print_report(report: Report) -> None:
         print(f"\nDisagreements with every source shown in the top {ASK_K}: {report.all_shown:.3f}")
     if report.trap_first is not None:
         print(f"Questions with a stale answer or trap ranked first: {report.trap_first:.3f}")
+    if report.stale_first:
+        shares = ", ".join(f"{lang} {v:.3f}" for lang, v in report.stale_first.items())
+        print(f"Current-state questions whose first passage is stale: {shares}")
+    if report.series_in_order is not None:
+        print(f"Series shown whole and in date order: {report.series_in_order:.3f}")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -105,7 +105,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     if not answer.answered:
         await send_html(message, t(language, "no_answer"), quote=group)
     else:
-        page = render.answer_page(answer.hits, language)
+        page = render.answer_page(
+            answer.hits, language, earlier=answer.earlier, differs=answer.differs
+        )
         key = rt.keep(answer, language) if page.count < len(answer.hits) else None
         await send_html(
             message,
@@ -247,7 +249,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     results = [
         InlineQueryResultArticle(
             id=str(hit.passage.id),
-            title=render.inline_title(hit),
+            title=render.inline_title(hit, language),
             description=render.inline_description(hit, language),
             input_message_content=InputTextMessageContent(
                 render.inline_message(hit, language),
