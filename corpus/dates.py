@@ -12,8 +12,8 @@ measures what each piece buys (README, Dates):
 - **Normalising** what dateparser lacks: inflected and taraškievica month forms ("в январе",
   "у лютым", "сьнежня") become the genitive it knows; "1-га лютага" loses its suffix; a bare
   unit gets its "1" ("год таму"); Belarusian number words become digits; "летась", "сёлета",
-  "прошлого года" become the phrase dateparser knows; "в 2025 году" becomes "2025" (dateparser
-  reads it as year 1).
+  "прошлого года" become the phrase dateparser knows. A year alone ("в 2025 году") is read by
+  hand: four digits, which dateparser reads as year 1 with their word, for a millisecond.
 - **Parts and seasons** ("at the end of April", "mid-March 2025", "early 2025", "весной 2025
   года", "last spring"): dateparser has none; they are computed on the period it returns.
 - **Resolving** against a reference date: the document's publication date for a sentence, today
@@ -74,7 +74,7 @@ class DateOptions:
     bare_units: bool = True  # "год таму" -> "1 год таму"
     number_words: bool = True  # Belarusian "два гады таму" -> "2 гады таму"
     relative_words: bool = True  # "летась", "прошлого года", "this year" -> a phrase it knows
-    year_words: bool = True  # "2025 году" -> "2025"
+    year_words: bool = True  # "2025 году" -> 2025, read by hand
     parts: bool = True  # "the end of", "в начале", "mid-", "early"
     seasons: bool = True  # "spring 2025", "весной", "last spring"
     earlier: bool = True  # "a year earlier", "годом ранее": counted back from the date before
@@ -676,8 +676,6 @@ def _core_phrase(kind: str, text: str, grammar: _Grammar, options: DateOptions) 
         phrase = grammar.month_in.sub(to_genitive, phrase)
     if kind == "dmy" and grammar.language != "en" and options.ordinals:
         phrase = re.sub(r"^(\d{1,2})-?(?:го|ого|е|ое|га|ае)\b", r"\1", phrase)
-    if kind == "year" and options.year_words:
-        phrase = _YEAR_IN.search(phrase).group()  # type: ignore[union-attr]
     return phrase
 
 
@@ -704,6 +702,12 @@ def _resolve(
         return found
     if not _valid_numbers(kind, text):
         return None
+    if kind == "year" and options.year_words:
+        # Four digits, which dateparser reads wrongly with their word ("в 2025 году": year 1)
+        # and costs a millisecond for; the only phrase not given to it.
+        year = int(_YEAR_IN.search(text).group())  # type: ignore[union-attr]
+        shaped_year = _apply_part(Period.year(year), part)
+        return (shaped_year, True) if shaped_year else None
     precision: Precision | None = None
     reference = context.reference.end
     if kind == "ago":
