@@ -22,6 +22,7 @@ from corpus.dates import (
     passage_as_of,
     question_time,
     sentence_dates,
+    warm_up,
 )
 from corpus.periods import Period
 
@@ -426,3 +427,18 @@ def test_relative_questions_count_from_today() -> None:
         intent = question_time("How many were there a year ago?", language="en", today=today)
         assert intent.kind is TimeKind.POINT
         assert same(intent.period, expected)
+
+
+def test_warm_up_parses_what_dated_questions_then_find_in_the_cache() -> None:
+    dates._dateparser.cache_clear()
+    warm_up()
+    assert dates._dateparser.cache_info().currsize == 2 * len(dates.LANGUAGES)
+    hits = dates._dateparser.cache_info().hits
+    for language, question in [
+        ("en", "How many were held on 1 January 2026?"),
+        ("ru", "Сколько их было на 1 января 2026?"),
+        ("be", "Колькі іх было на 1 студзеня 2026?"),
+    ]:
+        intent = question_time(question, language=language, today=date(2026, 3, 15))
+        assert same(intent.period, "2026-01-01")
+    assert dates._dateparser.cache_info().hits == hits + 3
