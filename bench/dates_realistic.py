@@ -8,7 +8,10 @@ sentence of those documents that contains the figure is dated the way the lead's
 it (``sentence_dates`` over its passage, then ``passage_as_of``) and compared with the row's day.
 A date counts as right when it is within ``TOLERANCE_DAYS`` of that day (the timeline writes
 "the end of October" as 1 November). Beside it: what a passage gets today, its document's
-publication date. Prints the rate per set and language, and every miss.
+publication date. Then the set's questions.yaml: ``question_time`` (today as TIMELINE.md says)
+must find the current state for its current-state and trap questions, a point within
+``TOLERANCE_DAYS`` of the figure's as-of date for point-in-time and disagreement questions, and a
+series for series questions. Prints the rates per set and language, and every miss.
 """
 
 from __future__ import annotations
@@ -22,9 +25,18 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import yaml
+
 from corpus import dates as dates_module
 from corpus.chunking import chunk_text
-from corpus.dates import document_as_of, figure_dates, passage_as_of, sentence_dates
+from corpus.dates import (
+    TimeKind,
+    document_as_of,
+    figure_dates,
+    passage_as_of,
+    question_time,
+    sentence_dates,
+)
 from corpus.loaders import load_path
 from corpus.periods import Period
 
@@ -34,6 +46,17 @@ TOLERANCE_DAYS = 3
 
 _DAY = re.compile(r"^\**(\d{4}-\d{2}-\d{2})\**$")
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+_TODAY = re.compile(r'"Today" is (\d{4}-\d{2}-\d{2})')
+#: The time kind each kind of question of the realistic sets asks for (others are not checked).
+EXPECTED_KIND = {
+    "current": TimeKind.CURRENT,
+    "current_subgroup": TimeKind.CURRENT,
+    "trap_old_in_new": TimeKind.CURRENT,
+    "trap_newest_unrelated": TimeKind.CURRENT,
+    "point_in_time": TimeKind.POINT,
+    "disagreement": TimeKind.POINT,
+    "series": TimeKind.SERIES,
+}
 _DOCUMENT = re.compile(r"\d{4}-\d{2}-\d{2}-[\w-]+?-(?:en|ru|be)\b")
 
 
@@ -167,6 +190,29 @@ def ingest_time(roots: list[Path]) -> tuple[int, float]:
     return count, elapsed
 
 
+def question_checks(root: Path) -> list[tuple[str, str, bool, str]]:
+    """(language, kind, right, what was found) for every question of a kind in EXPECTED_KIND."""
+    found = _TODAY.search((root / "TIMELINE.md").read_text(encoding="utf-8"))
+    today = date.fromisoformat(found.group(1)) if found else date.today()
+    results = []
+    for item in yaml.safe_load((root / "questions.yaml").read_text(encoding="utf-8")):
+        expected = EXPECTED_KIND.get(item["kind"])
+        if expected is None:
+            continue
+        intent = question_time(item["question"], language=item["language"], today=today)
+        right = intent.kind is expected
+        if right and expected is TimeKind.POINT:
+            truth = Period.day(date.fromisoformat(str(item["as_of"])))
+            right = intent.period is not None and right_period(intent.period, truth)
+        shown = f"{intent.kind.value} {intent.period.iso() if intent.period else ''}"
+        results.append((item["language"], item["kind"], right, f"{shown}: {item['question']}"))
+    return results
+
+
+def right_period(period: Period, truth: Period) -> bool:
+    return period.distance_days(truth) <= TOLERANCE_DAYS
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--root", type=Path, default=HERE / "realistic")
@@ -195,6 +241,20 @@ def main() -> None:
                     f"{check.figure_found.start}..{check.figure_found.end} (passage "
                     f"{check.found.start}..{check.found.end}): {check.sentence[:160]}"
                 )
+    for root in sets:
+        if not (root / "questions.yaml").exists():
+            continue
+        asked = question_checks(root)
+        print(f"\n{root.name}: question_time on {len(asked)} questions")
+        for language in ("en", "ru", "be"):
+            for kind in sorted({k for _, k, _, _ in asked}):
+                items = [r for lang, k, r, _ in asked if lang == language and k == kind]
+                if items:
+                    print(f"  {language} {kind}: {sum(items)}/{len(items)}")
+        print(f"  all: {sum(r for _, _, r, _ in asked)}/{len(asked)}")
+        for language, kind, ok, what in asked:
+            if not ok:
+                print(f"  miss [{language} {kind}] {what}")
     count, elapsed = ingest_time(sets)
     print(
         f"\nDating every sentence of every document (cold dateparser cache): {count} sentences "

@@ -12,8 +12,8 @@ measures what each piece buys (README, Dates):
 - **Normalising** what dateparser lacks: inflected and taraškievica month forms ("в январе",
   "у лютым", "сьнежня") become the genitive it knows; "1-га лютага" loses its suffix; a bare
   unit gets its "1" ("год таму"); Belarusian number words become digits; "летась", "сёлета",
-  "прошлого года" become the phrase dateparser knows; "в 2025 году" becomes "2025" (dateparser
-  reads it as year 1).
+  "прошлого года" become the phrase dateparser knows. A year alone ("в 2025 году") is read by
+  hand: four digits, which dateparser reads as year 1 with their word, for a millisecond.
 - **Parts and seasons** ("at the end of April", "mid-March 2025", "early 2025", "весной 2025
   года", "last spring"): dateparser has none; they are computed on the period it returns.
 - **Resolving** against a reference date: the document's publication date for a sentence, today
@@ -74,7 +74,7 @@ class DateOptions:
     bare_units: bool = True  # "год таму" -> "1 год таму"
     number_words: bool = True  # Belarusian "два гады таму" -> "2 гады таму"
     relative_words: bool = True  # "летась", "прошлого года", "this year" -> a phrase it knows
-    year_words: bool = True  # "2025 году" -> "2025"
+    year_words: bool = True  # "2025 году" -> 2025, read by hand
     parts: bool = True  # "the end of", "в начале", "mid-", "early"
     seasons: bool = True  # "spring 2025", "весной", "last spring"
     earlier: bool = True  # "a year earlier", "годом ранее": counted back from the date before
@@ -525,6 +525,18 @@ def _dateparser(
     return data.date_obj.date(), data.period or "day"
 
 
+def warm_up() -> None:
+    """Load dateparser's data for every language now (80-350 ms each the first time), so the
+    first dated question does not pay it."""
+    for language in LANGUAGES:
+        for phrase, relative in (("1 " + MONTHS[language][1][0] + " 2026", False),
+                                 ("1 " + _WARM_UNIT[language], True)):  # fmt: skip
+            _dateparser(phrase, language, _ANY_REFERENCE, relative)
+
+
+_WARM_UNIT = {"en": "year ago", "ru": "год назад", "be": "год таму"}
+
+
 def _as_period(value: date, period: str) -> Period:
     if period == "year":
         return Period.year(value.year)
@@ -676,8 +688,6 @@ def _core_phrase(kind: str, text: str, grammar: _Grammar, options: DateOptions) 
         phrase = grammar.month_in.sub(to_genitive, phrase)
     if kind == "dmy" and grammar.language != "en" and options.ordinals:
         phrase = re.sub(r"^(\d{1,2})-?(?:го|ого|е|ое|га|ае)\b", r"\1", phrase)
-    if kind == "year" and options.year_words:
-        phrase = _YEAR_IN.search(phrase).group()  # type: ignore[union-attr]
     return phrase
 
 
@@ -704,6 +714,12 @@ def _resolve(
         return found
     if not _valid_numbers(kind, text):
         return None
+    if kind == "year" and options.year_words:
+        # Four digits, which dateparser reads wrongly with their word ("в 2025 году": year 1)
+        # and costs a millisecond for; the only phrase not given to it.
+        year = int(_YEAR_IN.search(text).group())  # type: ignore[union-attr]
+        shaped_year = _apply_part(Period.year(year), part)
+        return (shaped_year, True) if shaped_year else None
     precision: Precision | None = None
     reference = context.reference.end
     if kind == "ago":
@@ -1143,26 +1159,42 @@ def figure_dates(
 
 # -- questions ------------------------------------------------------------------------------------
 
-_SERIES = {
+# Words that ask how a figure changed: a series whatever else the question says.
+_CHANGE = {
     "en": r"\b(?:chang(?:e|ed|es|ing)|trends?|over\s+time|evolv\w*|evolution|dynamics|history|"
     r"timeline|month\s+by\s+month|year\s+by\s+year|(?:each|every|per|by)\s+(?:month|year)|"
-    r"develop(?:ed|ing|ment)?|ris(?:e|es|ing)|fall(?:s|ing)?|(?:gone|going|went|go)\s+(?:up|down)|"
-    r"grow(?:n|th|ing|s)?|grew|fallen|fell|risen|rose|declin\w*|increas\w*|decreas\w*|drop\w*|"
-    r"compared?\s+(?:with|to)|over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)\s+\w+\s+"
+    r"develop(?:ed|ing|ment)?|over\s+the\s+(?:past|last)|in\s+the\s+(?:past|last)\s+\w+\s+"
     r"(?:years?|months?))\b",
     "ru": r"(?<!\w)(?:менял\w*|изменил\w*|изменени\w*|изменя\w*|динамик\w*|тенденци\w*|тренд\w*|"
-    r"по\s+месяцам|по\s+годам|с\s+течением\s+времени|со\s+временем|вырос\w*|сократил\w*|"
-    r"уменьшил\w*|увеличил\w*|снизил\w*|упал\w*|рост\w*|снижени\w*|по\s+сравнению|"
-    r"раст[её]т|растут|пада\w*|снижа\w*|уменьша\w*|увеличива\w*|сокраща\w*|"
-    r"в\s+каждом\s+месяце|ежемесячн\w*|помесячн\w*|"
-    r"сравнени\w*|за\s+последн\w+)(?!\w)",
-    "be": r"(?<!\w)(?:мянял\w*|змянял\w*|змяніл\w*|змен\w*|дынамік\w*|тэндэнцы\w*|трэнд\w*|"
-    r"па\s+месяцах|па\s+гадах|з\s+цягам\s+часу|вырасл\w*|вырас|скараціл\w*|зменшыл\w*|"
-    r"павялічыл\w*|знізіл\w*|упал\w*|рост\w*|зніжэнн\w*|у\s+параўнанні|параўнан\w*|"
-    r"расце|растуць|пада\w*|зніжа\w*|памянша\w*|павялічва\w*|скарача\w*|"
-    r"[уў]\s+кожным\s+месяцы|штомесячн\w*|"
-    r"за\s+апошн\w+)(?!\w)",
+    r"по\s+месяцам|по\s+годам|с\s+течением\s+времени|со\s+временем|в\s+каждом\s+месяце|"
+    r"ежемесячн\w*|помесячн\w*|за\s+последн\w+)(?!\w)",
+    "be": r"(?<!\w)(?:мянял\w*|змянял\w*|змяніл\w*|змен(?:ы|аў|ах|а)?|дынамік\w*|тэндэнцы\w*|"
+    r"трэнд\w*|па\s+месяцах|па\s+гадах|з\s+цягам\s+часу|[уў]\s+кожным\s+месяцы|"
+    r"штомесячн\w*|за\s+апошн\w+)(?!\w)",
 }
+# Words of a rise, a fall or a comparison: a series, unless the question asks about now ("How
+# many now, compared with a year ago?" wants the newest figure first, the older beside it).
+_TREND = {
+    "en": r"\b(?:ris(?:e|es|ing)|fall(?:s|ing)?|(?:gone|going|went|go)\s+(?:up|down)|"
+    r"grow(?:n|th|ing|s)?|grew|fallen|fell|risen|rose|declin\w*|increas\w*|decreas\w*|drop\w*|"
+    r"compar\w*)\b",
+    "ru": r"(?<!\w)(?:вырос\w*|сократил\w*|уменьшил\w*|увеличил\w*|снизил\w*|упал\w*|рост\w*|"
+    r"снижени\w*|раст[её]т|растут|пада\w*|снижа\w*|уменьша\w*|увеличива\w*|сокраща\w*|"
+    r"сравн\w*)(?!\w)",
+    "be": r"(?<!\w)(?:вырасл\w*|вырас|скараціл\w*|зменшыл\w*|павялічыл\w*|знізіл\w*|упал\w*|"
+    r"рост\w*|зніжэнн\w*|расце|растуць|пада\w*|зніжа\w*|памянша\w*|павялічва\w*|скарача\w*|"
+    r"параўн\w*)(?!\w)",
+}
+# Words of now in a question ("still" is not one: "were they still held in August 2025?").
+_NOW = {
+    "en": r"\b(?:now|currently|today|at\s+present|presently|these\s+days|at\s+the\s+moment)\b",
+    "ru": r"(?<!\w)(?:сейчас|сегодня|теперь|в\s+настоящее\s+время|на\s+данный\s+момент|"
+    r"на\s+текущий\s+момент)(?!\w)",
+    "be": r"(?<!\w)(?:цяпер|зараз|сёння|на\s+дадзены\s+момант)(?!\w)",
+}
+# In a question, "after the September 2025 release" asks about the time just after it.
+_AFTER = re.compile(r"(?:\bafter|\bbefore|(?<!\w)после|(?<!\w)перед|(?<!\w)пасля|(?<!\w)перад)"
+                    r"\s+(?:the\s+)?$", re.IGNORECASE)  # fmt: skip
 _SPAN = {
     "en": r"\b(?:over|in|during|for|throughout)\s+the\s+(?:past|last)\s+(?:(?P<n>\w+)\s+)?"
     r"(?P<unit>years?|months?|decade)\b",
@@ -1180,12 +1212,22 @@ _WHEN = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _QuestionPatterns:
+    change: re.Pattern[str]
+    trend: re.Pattern[str]
+    now: re.Pattern[str]
+    span: re.Pattern[str]
+    when: re.Pattern[str]
+
+
 @cache
-def _question_patterns(language: str) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    return (
-        re.compile(_SERIES[language], re.IGNORECASE),
-        re.compile(_SPAN[language], re.IGNORECASE),
-        re.compile(_WHEN[language], re.IGNORECASE),
+def _question_patterns(language: str) -> _QuestionPatterns:
+    return _QuestionPatterns(
+        *(
+            re.compile(table[language], re.IGNORECASE)
+            for table in (_CHANGE, _TREND, _NOW, _SPAN, _WHEN)
+        )
     )
 
 
@@ -1213,22 +1255,36 @@ def question_time(
     """What ``question`` asks about time: the current state, a point in time or a series.
 
     A series is asked by change words ("how has it changed", "trend", "как менялось",
-    "динамика", "як змянялася") or "over the past year" / "за последний год"; its period is the
-    span asked about, when given ("over the past year", "since 2020", "в 2025 году"). A point is
-    a date ("in August 2025", "в конце января 2026", "a year ago", "год таму"), resolved against
-    ``today``; two points make a series. Anything else, including words of the present ("now",
-    "still", "сейчас", "па-ранейшаму") and "since 2020" on its own, is the current state. A
-    question about when something happened ("when was he arrested?") asks no time of a figure:
-    the current state, unless it names a period.
+    "динамика", "як змянялася", "over the past year", "за последний год"), or by rise, fall and
+    comparison words ("has it fallen since 2024", "сравни") in a question that does not ask
+    about now; its period is the span asked about, when given ("over the past year", "since
+    2020", "в 2025 году"). A point is a date ("in August 2025", "в конце января 2026", "a year
+    ago", "год таму", "after the September 2025 release"), resolved against ``today``; two
+    points make a series, nested ones are the narrower. Anything else is the current state:
+    words of the present ("now", "still", "сейчас", "па-ранейшаму"), "since 2020" on its own, and
+    a question about now that mentions the past for comparison ("now, compared with a year
+    ago"). A question about when something happened ("when was he arrested?") asks no time of a
+    figure: the current state, unless it names a period.
     """
     if language not in LANGUAGES:
         return TimeIntent(TimeKind.CURRENT)
     text = _prepare(question, language)
     mentions = _find(text, language, Period.day(today), True, True, options)
-    series, span, when = _question_patterns(language)
-    points = [m for m in mentions if m.cue is not Cue.RANGE]
-    if series.search(text) and not when.search(text):
-        found_span = span.search(text)
+    patterns = _question_patterns(language)
+    when = bool(patterns.when.search(text))
+    now = bool(patterns.now.search(text))
+    points = [
+        m
+        for m in mentions
+        if m.cue is not Cue.RANGE
+        or (m.period.precision != "year" and _AFTER.search(text, 0, m.start))
+    ]
+    # "в середине августа этого года": the narrower of two nested dates is the one asked about.
+    points = [p for p in points if not any(p.period.contains(q.period) and p.period != q.period
+                                           for q in points)]  # fmt: skip
+    series = patterns.change.search(text) or (patterns.trend.search(text) and not now)
+    if series and not when:
+        found_span = patterns.span.search(text)
         if found_span:
             months = _span_months(found_span, language)
             return TimeIntent(TimeKind.SERIES, Period(add_months(today, -months), today, "month"))
@@ -1239,10 +1295,10 @@ def question_time(
                 last = max(last, today)
             return TimeIntent(TimeKind.SERIES, Period(first, last, "month"))
         return TimeIntent(TimeKind.SERIES)
-    if not points:
+    if not points or (now and not when):
         return TimeIntent(TimeKind.CURRENT)
     distinct = {(m.period.start, m.period.end) for m in points}
-    if len(distinct) > 1 and not when.search(text):
+    if len(distinct) > 1 and not when:
         first = min(m.period.start for m in points)
         last = max(m.period.end for m in points)
         return TimeIntent(TimeKind.SERIES, Period(first, last, "month"))

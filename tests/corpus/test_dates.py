@@ -22,6 +22,7 @@ from corpus.dates import (
     passage_as_of,
     question_time,
     sentence_dates,
+    warm_up,
 )
 from corpus.periods import Period
 
@@ -371,6 +372,9 @@ QUESTIONS = {
         ("How did it change over the past year?", "series", "2025-03-15..2026-03-15"),
         ("What is the trend since 2020?", "series", "2020-01-01..2026-03-15"),
         ("Compare August 2025 and February 2026.", "series", "2025-08-01..2026-02-28"),
+        ("How many are held now, compared with a year ago?", "current", None),
+        ("How many were left after the February 2026 pardon?", "point", "2026-02"),
+        ("Has the count gone down since 2024?", "series", "2024-01-01..2026-03-15"),
     ],
     "ru": [
         ("Сколько политзаключённых сейчас?", "current", None),
@@ -385,6 +389,8 @@ QUESTIONS = {
         ("Как менялось число политзаключённых?", "series", None),
         ("Как изменилось число политзаключённых за год?", "series", "2025-03-15..2026-03-15"),
         ("Динамика числа политзаключённых", "series", None),
+        ("Сколько политзаключённых сейчас, если сравнить с началом года?", "current", None),
+        ("Сколько их было в середине февраля этого года?", "point", "2026-02-11..2026-02-20"),
     ],
     "be": [
         ("Колькі палітвязняў цяпер?", "current", None),
@@ -399,6 +405,9 @@ QUESTIONS = {
         ("Колькi палiтвязняў было ў студзенi?", "point", "2026-01"),
         ("Як змянялася колькасць палітвязняў?", "series", None),
         ("Як мянялася колькасць палітвязняў за апошні год?", "series", "2025-03-15..2026-03-15"),
+        ("Колькі палітвязняў цяпер у параўнанні з леташнім?", "current", None),
+        ("Колькі іх было ў лютым гэтага года?", "point", "2026-02"),
+        ("Ці зменшылася колькасць палітвязняў?", "series", None),
     ],
 }
 
@@ -418,3 +427,18 @@ def test_relative_questions_count_from_today() -> None:
         intent = question_time("How many were there a year ago?", language="en", today=today)
         assert intent.kind is TimeKind.POINT
         assert same(intent.period, expected)
+
+
+def test_warm_up_parses_what_dated_questions_then_find_in_the_cache() -> None:
+    dates._dateparser.cache_clear()
+    warm_up()
+    assert dates._dateparser.cache_info().currsize == 2 * len(dates.LANGUAGES)
+    hits = dates._dateparser.cache_info().hits
+    for language, question in [
+        ("en", "How many were held on 1 January 2026?"),
+        ("ru", "Сколько их было на 1 января 2026?"),
+        ("be", "Колькі іх было на 1 студзеня 2026?"),
+    ]:
+        intent = question_time(question, language=language, today=date(2026, 3, 15))
+        assert same(intent.period, "2026-01-01")
+    assert dates._dateparser.cache_info().hits == hits + 3
