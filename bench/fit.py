@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import pickle
 import sys
 import tempfile
 from collections import defaultdict
@@ -420,11 +421,9 @@ def reliability(
         for a in asked:
             if a.language != language or not len(a.labels):
                 continue
-            found, labels = deciding(model, a)
-            pairs.extend(
-                (calibration.probability(float(z)), int(y))
-                for z, y in zip(found, labels, strict=True)
-            )
+            labels = deciding(model, a)[2]
+            found = probabilities(model, calibration, a)
+            pairs.extend((float(p), int(y)) for p, y in zip(found, labels, strict=True))
         p = np.array([x for x, _ in pairs])
         y = np.array([z for _, z in pairs])
         bins = []
@@ -450,15 +449,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true", help=f"write {RANKER.relative_to(ROOT)}")
     parser.add_argument("--quick", action="store_true", help="8 XQuAD articles, 20 off-topic")
+    parser.add_argument(
+        "--rows",
+        type=Path,
+        help="keep the asked questions' features in this file and reuse them when it exists "
+        "(they depend on the corpus, the encoder and stages 1-2, not on the model)",
+    )
     args = parser.parse_args(argv)
     info = machine_info()
     print_machine(info)
-    encoders = load_encoders(RetrievalConfig())
-    with tempfile.TemporaryDirectory(prefix="citebot-fit-") as folder:
-        root = Path(folder)
-        dev = realistic(load_set(KNOWN_SETS["dev"]), encoders, root / "dev")
-        test = realistic(load_set(KNOWN_SETS["test"]), encoders, root / "test")
-        xquad_fit, xquad_test = xquad_mixed(encoders, root / "xquad", quick=args.quick)
+    if args.rows and args.rows.exists():
+        dev, test, xquad_fit, xquad_test = pickle.loads(args.rows.read_bytes())
+        print(f"Read the asked questions from {args.rows}")
+    else:
+        encoders = load_encoders(RetrievalConfig())
+        with tempfile.TemporaryDirectory(prefix="citebot-fit-") as folder:
+            root = Path(folder)
+            dev = realistic(load_set(KNOWN_SETS["dev"]), encoders, root / "dev")
+            test = realistic(load_set(KNOWN_SETS["test"]), encoders, root / "test")
+            xquad_fit, xquad_test = xquad_mixed(encoders, root / "xquad", quick=args.quick)
+        if args.rows:
+            args.rows.write_bytes(pickle.dumps((dev, test, xquad_fit, xquad_test)))
     fitting = [*dev, *xquad_fit]
     held_out = [*test, *xquad_test]
     model = fit(fitting)

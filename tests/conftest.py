@@ -48,11 +48,9 @@ def encoders(model_dir: Path) -> dict[str, Encoder]:
     return load_encoders(RetrievalConfig(data_dir=model_dir.parent))
 
 
-@pytest.fixture
-def make_services(
+def _services_factory(
     tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
-) -> Iterator[Callable[..., Services]]:
-    """Build ``Services`` over a fresh data directory (settings overridable by keyword)."""
+) -> tuple[Callable[..., Services], list[Services]]:
     made: list[Services] = []
 
     def make(data_dir: Path | None = None, **settings: object) -> Services:
@@ -62,6 +60,26 @@ def make_services(
         made.append(services)
         return services
 
+    return make, made
+
+
+@pytest.fixture
+def make_services(
+    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
+) -> Iterator[Callable[..., Services]]:
+    """Build ``Services`` over a fresh data directory (settings overridable by keyword)."""
+    make, made = _services_factory(tmp_path_factory, encoders, model_dir)
+    yield make
+    for services in made:
+        services.close()
+
+
+@pytest.fixture(scope="module")
+def make_module_services(
+    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
+) -> Iterator[Callable[..., Services]]:
+    """``make_services`` for a corpus a whole test module shares (ingested once)."""
+    make, made = _services_factory(tmp_path_factory, encoders, model_dir)
     yield make
     for services in made:
         services.close()
