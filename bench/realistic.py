@@ -699,10 +699,16 @@ def _language_order(language: str) -> tuple[int, str]:
 # -- running ---------------------------------------------------------------------------------
 
 
-def ask_all(s: RealisticSet, data_dir: Path, *, k: int = ASK_K) -> tuple[list[Asked], float]:
+def ask_all(
+    s: RealisticSet,
+    data_dir: Path,
+    *,
+    k: int = ASK_K,
+    policies: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, list[Asked]], float]:
     """Ingest the set into ``data_dir`` with the real Indexer and ask every question through
-    ``Library.search`` in the default configuration, with the set's ``today`` as the date.
-    Returns the answers and the ingest time.
+    ``Library.search`` with the set's ``today`` as the date, once per policy (default: the
+    shipped one, named ""). Returns the answers by policy name and the ingest time.
 
     What an answer shows, in order: its first passage, the passages of other sources that give
     a different figure for the same month ("Sources differ"), then the other passages.
@@ -717,17 +723,64 @@ def ask_all(s: RealisticSet, data_dir: Path, *, k: int = ASK_K) -> tuple[list[As
     names = {d.identity: d.name for d in s.documents}
     library = Library(config=config, store=built.store, encoders=encoders)
     today = date.fromisoformat(s.today)
-    answers: list[Asked] = []
-    for q in s.questions:
-        answer = library.search(q.question, k=k, today=today)
-        shown = (*answer.hits[:1], *answer.differs, *answer.hits[1:])
-        hits = tuple(
-            Returned(document=names.get(h.source.identity, h.source.identity), text=h.passage.text)
-            for h in shown
-        )
-        answers.append(Asked(question_id=q.id, answered=answer.answered, hits=hits))
+    out: dict[str, list[Asked]] = {}
+    for name, policy in (policies or {"": None}).items():
+        answers = out.setdefault(name, [])
+        for q in s.questions:
+            answer = library.search(q.question, k=k, today=today, policy=policy)
+            shown = (*answer.hits[:1], *answer.differs, *answer.hits[1:])
+            hits = tuple(
+                Returned(
+                    document=names.get(h.source.identity, h.source.identity), text=h.passage.text
+                )
+                for h in shown
+            )
+            answers.append(Asked(question_id=q.id, answered=answer.answered, hits=hits))
     built.store.close()
-    return answers, built.seconds
+    return out, built.seconds
+
+
+#: The time stage's settings ``--time-grid`` tries (``policy.Time``).
+TIME_MARGINS = (1.0, 2.0, 3.0, 5.0, 8.0)
+TIME_CONFIDENCES = (None, 0.2, 0.3, 0.4, 0.5)
+#: The kinds the time stage decides.
+TIME_KINDS = (*CURRENT_KINDS, "point_in_time", "series", "disagreement")
+
+
+def time_grid() -> dict[str, Any]:
+    """A policy per (margin, min_confidence) of the grid."""
+    from retrieval.policy import Policy
+
+    base = Policy()
+    return {
+        f"margin={m} min_confidence={c}": base.model_copy(
+            update={"time": base.time.model_copy(update={"margin": m, "min_confidence": c})}
+        )
+        for m in TIME_MARGINS
+        for c in TIME_CONFIDENCES
+    }
+
+
+def print_time_grid(answers: Mapping[str, list[Asked]], questions: Sequence[Question]) -> None:
+    """hit@1 over the time kinds and the stale share, per grid setting, best first."""
+    timed = [q for q in questions if q.kind in TIME_KINDS]
+    rows = []
+    for name, asked in answers.items():
+        report = evaluate([a for a in asked if any(a.question_id == q.id for q in timed)], timed)
+        stale = report.stale_first
+        rows.append(
+            [
+                name,
+                report.overall.hit_at_1,
+                report.all_shown if report.all_shown is not None else math.nan,
+                max(stale.values()) if stale else math.nan,
+            ]
+        )
+    rows.sort(key=lambda r: (-r[1], r[3]))
+    from bench.common import table
+
+    print(f"\nTime stage grid over {len(timed)} questions of kinds {', '.join(TIME_KINDS)}:")
+    print(table(["setting", "hit@1", "both shown", "stale (worst language)"], rows))
 
 
 def _resolve(name: str) -> Path:
@@ -810,6 +863,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--validate", action="store_true", help="check the data only, no models")
     parser.add_argument("--output", default=None, help="file name under bench/results/")
+    parser.add_argument(
+        "--time-grid",
+        action="store_true",
+        help="also try the time stage's margin and minimum confidence over a grid",
+    )
     return parser.parse_args(argv)
 
 
@@ -832,8 +890,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     info = machine_info()
     print_machine(info)
     start = time.perf_counter()
+    policies: dict[str, Any] = {"": None}
+    if args.time_grid:
+        policies |= time_grid()
     with tempfile.TemporaryDirectory(prefix="citebot-realistic-") as folder:
-        answers, ingest_seconds = ask_all(s, Path(folder))
+        asked, ingest_seconds = ask_all(s, Path(folder), policies=policies)
+    answers = asked[""]
     seconds = time.perf_counter() - start
     report = evaluate(answers, s.questions)
     print(
@@ -842,6 +904,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Library.search(question, k={ASK_K}), default configuration; {seconds:.0f} s in all"
     )
     print_report(report)
+    if args.time_grid:
+        print_time_grid(asked, s.questions)
     path = write_json(
         args.output or f"realistic-{s.name}.json",
         {

@@ -172,8 +172,10 @@ class Time(_Frozen):
     """Stage 4: the figure true at the time asked about leads (``retrieval/timeline.py``)."""
 
     #: How far below the best passage's logit a passage may rank and still take part: time
-    #: reorders only passages the model finds about as good as the best.
+    #: reorders only passages the model finds about as good as the best ...
     margin: float = Field(default=3.0, ge=0.0)
+    #: ... and that answer with at least this probability (None: the answer bar).
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     #: Older figures listed under "Earlier", at most.
     earlier: int = Field(default=4, ge=0)
 

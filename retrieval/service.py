@@ -250,9 +250,7 @@ class Retriever:
             for pid, cosine, cov in zip(shortlist, cosines, coverage, strict=True)
         ]
 
-    def _coverage(
-        self, planned: Plan, passages: list[Passage], policy: Policy
-    ) -> list[np.ndarray]:
+    def _coverage(self, planned: Plan, passages: list[Passage], policy: Policy) -> list[np.ndarray]:
         """The question's word coverage of each sentence of each passage."""
         scorer = CoverageScorer(
             question=planned.question,

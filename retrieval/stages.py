@@ -142,6 +142,10 @@ def rerank(
             [answer_evidence(t, plan.question.answer_type) for t in texts], dtype=np.float32
         )
         total = weights.cosine * cosine + weights.coverage * coverage + weights.answer_type * kind
+        if kind.max() >= 1.0:
+            # A how-many (when) question is answered by a sentence that states a count (a
+            # date): when the passage has one, the answering sentence is among those.
+            total = np.where(kind >= 1.0, total, -np.inf)
         chosen.append((candidate, int(np.argmax(total)), cosine, coverage, kind))
     top_dense = max(c.channels.get(DENSE, 0.0) for c in candidates)
     top_sentence = max(float(cos[best]) for _, best, cos, _, _ in chosen)

@@ -62,7 +62,7 @@ def arrange(
     if not uses_time:
         return Timeline(shown=tuple(dated[:k]))
     best = dated[0].chosen.ranked.score
-    bar = policy.decide.bar
+    bar = policy.decide.bar if policy.time.min_confidence is None else policy.time.min_confidence
     eligible = [
         d
         for d in dated

@@ -149,6 +149,26 @@ def test_rerank_picks_the_answering_sentence_and_ranks_by_the_model() -> None:
     assert ranked[1].features["sentence_gap"] == pytest.approx(-0.1)
 
 
+def test_a_how_many_question_is_answered_by_a_sentence_with_a_count() -> None:
+    planned = plan("how many political prisoners are held?", Policy())
+    p = passage(1, ["The list of political prisoners shrank.", "It now holds 1,080 names."])
+    # The first sentence is closer in meaning, but states no count.
+    [ranked] = rerank(
+        planned,
+        [candidate(p, dense=0.5, lexical=0.0, cosines=[0.9, 0.5], coverage=[0.8, 0.0])],
+        with_model(),
+    )
+    assert ranked.best == 1 and ranked.features["answer_type"] == 1.0
+    # Without a count anywhere, the closest sentence answers.
+    q = passage(2, ["The list of political prisoners shrank.", "Families wait."])
+    [ranked] = rerank(
+        planned,
+        [candidate(q, dense=0.5, lexical=0.0, cosines=[0.9, 0.5], coverage=[0.8, 0.0])],
+        with_model(),
+    )
+    assert ranked.best == 0
+
+
 def test_rerank_gives_lexical_evidence_only_within_a_language() -> None:
     planned = plan("who leads the opposition", Policy())
     english = passage(1, ["Tsikhanouskaya leads the opposition."])
