@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 import numpy as np
 
@@ -54,18 +54,6 @@ class PassageVectors:
     passages: np.ndarray
     #: One ``(len(spans[i]), dimension)`` array per passage, normalised.
     sentences: tuple[np.ndarray, ...]
-
-
-@runtime_checkable
-class SpanEncoder(Encoder, Protocol):
-    """An encoder that reads each passage once and pools its sentences' spans from that pass
-    (a quarter of the work of embedding every sentence on its own)."""
-
-    def encode_passage_sentences(
-        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> PassageVectors:
-        """Each passage's vector and one vector per ``(start, end)`` span of it."""
-        ...
 
 
 def bundled_model_path() -> Path:

@@ -16,7 +16,7 @@ from corpus.models import Source, Span
 from corpus.store import Store, now, text_hash
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
-from retrieval.encoders import Encoder, PassageVectors, SpanEncoder
+from retrieval.encoders import Encoder, PassageVectors
 from retrieval.errors import IndexMissing
 from retrieval.index_files import ChannelInfo, IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
@@ -272,19 +272,18 @@ def block_hash(text: str, spans: Sequence[tuple[int, int]]) -> str:
 
 
 def embed_pieces(encoder: Encoder, pieces: Sequence[Piece]) -> PassageVectors:
-    """Passage and sentence vectors: in one pass per passage when the encoder can pool spans,
-    else every sentence embedded on its own."""
+    """Each passage's vector and its sentences' vectors, every sentence embedded on its own:
+    on XQuAD the best sentence found this way finds the answer more often than one pooled from
+    the passage's own pass (README, Models), and both are worth keeping. One call, so the
+    encoder batches passages and sentences by length together."""
     texts = [text for text, _ in pieces]
-    if isinstance(encoder, SpanEncoder):
-        return encoder.encode_passage_sentences(texts, [spans for _, spans in pieces])
-    sentences = [text[a:b].strip() for text, spans in pieces for a, b in spans]
-    passages = encoder.encode_passages(texts)
-    flat = encoder.encode_passages(sentences)
-    blocks, cursor = [], 0
+    sentences = [text[a:b].strip() or text for text, spans in pieces for a, b in spans]
+    vectors = encoder.encode_passages([*texts, *sentences])
+    blocks, cursor = [], len(texts)
     for _, spans in pieces:
-        blocks.append(flat[cursor : cursor + len(spans)])
+        blocks.append(vectors[cursor : cursor + len(spans)])
         cursor += len(spans)
-    return PassageVectors(passages=passages, sentences=tuple(blocks))
+    return PassageVectors(passages=vectors[: len(texts)], sentences=tuple(blocks))
 
 
 def _spans(sentences: Sequence[Span], length: int) -> tuple[tuple[int, int], ...]:
