@@ -753,11 +753,16 @@ def time_grid() -> dict[str, Any]:
 
     base = Policy()
     return {
-        f"margin={m} min_confidence={c}": base.model_copy(
-            update={"time": base.time.model_copy(update={"margin": m, "min_confidence": c})}
+        f"margin={m} min_confidence={c} per_language={g}": base.model_copy(
+            update={
+                "time": base.time.model_copy(
+                    update={"margin": m, "min_confidence": c, "per_language": g}
+                )
+            }
         )
         for m in TIME_MARGINS
         for c in TIME_CONFIDENCES
+        for g in (True, False)
     }
 
 

@@ -61,15 +61,7 @@ def arrange(
     uses_time = intent.kind is not TimeKind.CURRENT or counts
     if not uses_time:
         return Timeline(shown=tuple(dated[:k]))
-    best = dated[0].chosen.ranked.score
-    bar = policy.decide.bar if policy.time.min_confidence is None else policy.time.min_confidence
-    eligible = [
-        d
-        for d in dated
-        if d.chosen.confidence >= bar
-        and d.chosen.ranked.score >= best - policy.time.margin
-        and (d.figure is not None or not counts)
-    ]
+    eligible = _eligible(dated, counts=counts, policy=policy)
     if not eligible:
         return Timeline(shown=tuple(dated[:k]))
     if intent.kind is TimeKind.SERIES:
@@ -104,6 +96,32 @@ def arrange(
     apart = {id(lead), *(id(d) for d in differs)}
     rest = tuple(d for d in dated if id(d) not in apart)
     return Timeline(shown=(lead, *rest)[:k], earlier=tuple(earlier), differs=differs)
+
+
+def _eligible(dated: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Dated]:
+    """The passages that answer about as well as the best: within ``margin`` of the best
+    passage of their own language (BM25 and word coverage lift passages in the question's
+    language, so across languages the logits are not comparable), in a language whose best
+    passage answers with ``min_confidence``; each passage at least at the answer bar, and
+    for a how-many question stating a figure."""
+    t = policy.time
+    floor = policy.decide.bar if t.min_confidence is None else t.min_confidence
+    best: dict[str, Dated] = {}
+    for d in dated:
+        group = d.chosen.ranked.passage.language if t.per_language else ""
+        if group not in best or d.chosen.ranked.score > best[group].chosen.ranked.score:
+            best[group] = d
+    out = []
+    for d in dated:
+        top = best[d.chosen.ranked.passage.language if t.per_language else ""]
+        if (
+            top.chosen.confidence >= floor
+            and d.chosen.confidence >= policy.decide.bar
+            and d.chosen.ranked.score >= top.chosen.ranked.score - t.margin
+            and (d.figure is not None or not counts)
+        ):
+            out.append(d)
+    return out
 
 
 def _series(intent: TimeIntent, eligible: list[Dated], dated: Sequence[Dated], k: int) -> Timeline:

@@ -4,7 +4,6 @@ language, and a same-topic passage in another language does not win by sharing t
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
@@ -12,13 +11,17 @@ from bot.services import Services
 from corpus.loaders import load_path
 from tests.documents import ROOT
 
+#: Each ingested document's file name, by its identity (its URL).
+FILES: dict[str, str] = {}
 CORPUS = ROOT / "tests" / "data" / "mixed" / "documents"
 
 
 @pytest.fixture(scope="module")
 def mixed(make_module_services: Callable[..., Services]) -> Services:
     services = make_module_services()
-    services.indexer.ingest([load_path(p) for p in sorted(CORPUS.glob("*.md"))])
+    documents = [load_path(p) for p in sorted(CORPUS.glob("*.md"))]
+    services.indexer.ingest(documents)
+    FILES.update({d.identity: d.name for d in documents})
     return services
 
 
@@ -26,7 +29,7 @@ def top(services: Services, question: str) -> tuple[str, str]:
     answer = services.library.search(question)
     assert answer.answered, question
     hit = answer.hits[0]
-    return Path(hit.source.identity).name, hit.passage.text
+    return FILES[hit.source.identity], hit.passage.text
 
 
 def test_an_english_question_is_answered_in_english_though_russian_covers_the_topic(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +14,8 @@ from corpus.loaders import load_path
 from corpus.models import Answer, Hit
 from tests.documents import ROOT
 
+#: Each ingested document's file name, by its identity (its URL).
+FILES: dict[str, str] = {}
 CORPUS = ROOT / "tests" / "data" / "dated" / "documents"
 TODAY = date(2026, 12, 1)
 
@@ -22,7 +23,9 @@ TODAY = date(2026, 12, 1)
 @pytest.fixture(scope="module")
 def dated(make_module_services: Callable[..., Services]) -> Services:
     services = make_module_services()
-    services.indexer.ingest([load_path(p) for p in sorted(CORPUS.glob("*.md"))])
+    documents = [load_path(p) for p in sorted(CORPUS.glob("*.md"))]
+    services.indexer.ingest(documents)
+    FILES.update({d.identity: d.name for d in documents})
     return services
 
 
@@ -33,7 +36,7 @@ def ask(services: Services, question: str) -> Answer:
 
 
 def name(hit: Hit) -> str:
-    return Path(hit.source.identity).name
+    return FILES[hit.source.identity]
 
 
 @pytest.mark.parametrize(

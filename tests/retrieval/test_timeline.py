@@ -21,7 +21,9 @@ def policy(**time: float) -> Policy:
     return base.model_copy(
         update={
             "decide": base.decide.model_copy(update={"bar": 0.5, "calibration": Calibration()}),
-            "time": base.time.model_copy(update={"margin": 3.0, "earlier": 4, **time}),
+            "time": base.time.model_copy(
+                update={"margin": 3.0, "earlier": 4, "min_confidence": None, **time}
+            ),
         }
     )
 
