@@ -173,13 +173,12 @@ class Time(_Frozen):
 
     #: How far below the best passage's logit a passage may rank and still take part: time
     #: reorders only passages the model finds about as good as the best ...
-    margin: float = Field(default=5.0, ge=0.0)
-    #: ... in a language whose best passage answers with at least this probability (None: the
-    #: answer bar) ...
-    min_confidence: float | None = Field(default=0.2, ge=0.0, le=1.0)
-    #: ... with "the best" taken per passage language: BM25 and word coverage lift passages in
-    #: the question's own language, so logits compare within a language only.
-    per_language: bool = True
+    margin: float = Field(default=2.0, ge=0.0)
+    #: ... that answer with at least this probability (None: the answer bar) ...
+    min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: ... and whose answering sentence says the same thing as the best passage's: their
+    #: cosine at least this (same-language and cross-language pairs alike).
+    kinship: float = Field(default=0.9, ge=-1.0, le=1.0)
     #: Older figures listed under "Earlier", at most.
     earlier: int = Field(default=4, ge=0)
 

@@ -175,10 +175,11 @@ class Retriever:
         sources = self.store.sources_by_id(
             list({c.ranked.passage.source_id for c in decision.chosen})
         )
+        chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
+        kin = self._kinship([c.ranked for c in chosen])
         dated = [
-            _dated(c, sources[c.ranked.passage.source_id])
-            for c in decision.chosen
-            if c.ranked.passage.source_id in sources
+            _dated(c, sources[c.ranked.passage.source_id], kin=k)
+            for c, k in zip(chosen, kin, strict=True)
         ]
         timeline = arrange(
             planned.time,
@@ -197,6 +198,18 @@ class Retriever:
                 "differs": tuple(_hit(d, sources) for d in timeline.differs),
             }
         )
+
+    def _kinship(self, ranked: list[Ranked]) -> list[float]:
+        """Cosine of each passage's answering sentence with the first one's."""
+        sentences = self.channels[DENSE].sentences
+        vectors = []
+        for row in ranked:
+            found = sentences.of(row.passage.id)
+            vectors.append(found[min(row.best, len(found) - 1)] if len(found) else None)
+        if not vectors or vectors[0] is None:
+            return [1.0] * len(ranked)
+        first = vectors[0]
+        return [1.0 if v is None else float(v @ first) for v in vectors]
 
     def rank(
         self, question: str, *, policy: Policy | None = None, today: date | None = None
@@ -270,7 +283,7 @@ class Retriever:
         return await asyncio.to_thread(self.search, question, k=k)
 
 
-def _dated(chosen: Chosen, source: Source) -> Dated:
+def _dated(chosen: Chosen, source: Source, *, kin: float) -> Dated:
     """When a chosen passage's answering sentence is true, and the figure it states."""
     passage = chosen.ranked.passage
     period, stated = as_of(passage.dates, chosen.ranked.best, source.as_of or source.published)
@@ -283,6 +296,7 @@ def _dated(chosen: Chosen, source: Source) -> Dated:
         as_of=period,
         stated=stated,
         figure=digits(figure) if figure else None,
+        kin=kin,
     )
 
 

@@ -33,6 +33,9 @@ class Dated:
     stated: int | None
     #: The figure of the answering sentence as digits ("1080"), for comparing sources.
     figure: str | None
+    #: Cosine of the answering sentence with the best passage's answering sentence: whether
+    #: the two state the same thing (in any two languages: one multilingual space).
+    kin: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,29 +102,21 @@ def arrange(
 
 
 def _eligible(dated: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Dated]:
-    """The passages that answer about as well as the best: within ``margin`` of the best
-    passage of their own language (BM25 and word coverage lift passages in the question's
-    language, so across languages the logits are not comparable), in a language whose best
-    passage answers with ``min_confidence``; each passage at least at the answer bar, and
-    for a how-many question stating a figure."""
+    """The passages that answer the question about the same thing as the best one: their
+    answering sentence says what the best one's says (``kinship``, in any language), they rank
+    within ``margin`` of it and answer with ``min_confidence``; for a how-many question they
+    state a figure."""
     t = policy.time
     floor = policy.decide.bar if t.min_confidence is None else t.min_confidence
-    best: dict[str, Dated] = {}
-    for d in dated:
-        group = d.chosen.ranked.passage.language if t.per_language else ""
-        if group not in best or d.chosen.ranked.score > best[group].chosen.ranked.score:
-            best[group] = d
-    out = []
-    for d in dated:
-        top = best[d.chosen.ranked.passage.language if t.per_language else ""]
-        if (
-            top.chosen.confidence >= floor
-            and d.chosen.confidence >= policy.decide.bar
-            and d.chosen.ranked.score >= top.chosen.ranked.score - t.margin
-            and (d.figure is not None or not counts)
-        ):
-            out.append(d)
-    return out
+    best = dated[0].chosen.ranked.score
+    return [
+        d
+        for d in dated
+        if d.chosen.confidence >= floor
+        and d.chosen.ranked.score >= best - t.margin
+        and d.kin >= t.kinship
+        and (d.figure is not None or not counts)
+    ]
 
 
 def _series(intent: TimeIntent, eligible: list[Dated], dated: Sequence[Dated], k: int) -> Timeline:

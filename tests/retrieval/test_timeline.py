@@ -36,6 +36,7 @@ def dated(
     source: str | None = None,
     figure: str | None = "1000",
     confidence: float = 0.9,
+    kin: float = 1.0,
 ) -> Dated:
     text = f"Passage {pid}."
     passage = Passage(
@@ -54,6 +55,7 @@ def dated(
         as_of=when,
         stated=0,
         figure=figure,
+        kin=kin,
     )
 
 
@@ -89,6 +91,19 @@ def test_time_never_promotes_a_passage_that_does_not_answer() -> None:
     timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=4)
     assert ids(timeline.shown)[0] == 1
     assert timeline.earlier == ()
+
+
+def test_a_newer_figure_of_something_else_is_not_promoted() -> None:
+    # A newer passage states a figure, ranks close, but says something else (released people,
+    # another country): its answering sentence is far from the best one's.
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="1139"),
+        dated(2, score=4.9, when=MAR, figure="52", kin=0.7),
+        dated(3, score=4.0, when=FEB, figure="1110", kin=0.95),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(kinship=0.9), k=3)
+    assert ids(timeline.shown)[0] == 3
+    assert ids(timeline.earlier) == [1]
 
 
 def test_a_point_in_time_leads_with_the_nearest_period() -> None:
