@@ -538,11 +538,14 @@ def prepare(
     digest = sha256(source)
     folder = build_folder(models, digest)
     engine = _reference_engine(reference, query_threads)
-    models.mkdir(parents=True, exist_ok=True)
-    with _exclusive(models / ".e5-build.lock"):
-        if not _manifest_matches(folder, digest):
-            shutil.rmtree(folder, ignore_errors=True)
-            _build(source, digest, folder, engine, query_threads=query_threads)
+    try:
+        models.mkdir(parents=True, exist_ok=True)
+        with _exclusive(models / ".e5-build.lock"):
+            if not _manifest_matches(folder, digest):
+                shutil.rmtree(folder, ignore_errors=True)
+                _build(source, digest, folder, engine, query_threads=query_threads)
+    except OSError as exc:  # a read-only or full data directory
+        raise ModelUnavailable(f"cannot build the e5 model in {models}: {exc}") from exc
     encoder = E5Encoder(folder, query_threads=query_threads, ingest_threads=ingest_threads)
     found = check(encoder, engine, LOAD_PROBES)
     if not found.passes():
