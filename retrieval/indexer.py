@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.chunking import Chunk, ChunkingOptions, chunk_text
+from corpus.chunking import Chunk, ChunkingOptions, chunk_document
 from corpus.loaders import Document
 from corpus.models import Source
 from corpus.store import Store, now, text_hash
@@ -95,13 +95,8 @@ class Indexer:
             if existing is not None and existing.content_hash == document.content_hash:
                 unchanged.append(IngestResult(existing, Status.UNCHANGED, 0))
                 continue
-            chunks = chunk_text(
-                document.text,
-                document.metadata["language"],
-                pages=document.pages,
-                options=self.chunking,
-            )
-            changed.append((document, chunks))
+            # Bounded before anything is embedded: too many passages is a DocumentError.
+            changed.append((document, chunk_document(document, self.chunking)))
         if not changed:
             self.ensure_current()
             return unchanged
