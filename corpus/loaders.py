@@ -182,9 +182,7 @@ def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
         raise DocumentError(name, "no_article")
     sentences = full_sentences(doc.text)
     if sentences < MIN_ARTICLE_SENTENCES:
-        raise DocumentError(
-            name, "boilerplate", sentences=sentences, minimum=MIN_ARTICLE_SENTENCES
-        )
+        raise DocumentError(name, "boilerplate", sentences=sentences, minimum=MIN_ARTICLE_SENTENCES)
     metadata = {
         "title": doc.title,
         "published": doc.date,
@@ -306,9 +304,7 @@ def full_sentences(text: str) -> int:
 def _validate(name: str, metadata: Mapping[str, Any], text: str) -> dict[str, Any]:
     unknown = sorted(set(metadata) - set(KNOWN_FIELDS))
     if unknown:
-        raise DocumentError(
-            name, "unknown_field", field=unknown[0], known=", ".join(KNOWN_FIELDS)
-        )
+        raise DocumentError(name, "unknown_field", field=unknown[0], known=", ".join(KNOWN_FIELDS))
     missing = tuple(f for f in REQUIRED_FIELDS if not str(metadata.get(f) or "").strip())
     if missing:
         raise DocumentError(name, "missing", missing=missing, fields=", ".join(missing))
@@ -319,9 +315,7 @@ def _validate(name: str, metadata: Mapping[str, Any], text: str) -> dict[str, An
         raise DocumentError(name, exc.code, value=exc.value) from exc
     today = datetime.now(UTC).date()
     if earliest_day(clean["published"]) > today + FUTURE_TOLERANCE:
-        raise DocumentError(
-            name, "date_future", value=clean["published"], today=today.isoformat()
-        )
+        raise DocumentError(name, "date_future", value=clean["published"], today=today.isoformat())
     url = metadata.get("url")
     if url:
         url = str(url).strip()

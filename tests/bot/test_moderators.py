@@ -36,19 +36,31 @@ NEW_FIGURE = markdown(
 )
 
 
-@pytest.fixture
-def fresh(make_services: Callable[..., Services], seeded_dir: Path, tmp_path: Path) -> Services:
+def writable_copy(seeded_dir: Path, tmp_path: Path) -> Path:
     """A writable copy of the bundled corpus (copying is faster than embedding it again)."""
     folder = tmp_path / "data"
     shutil.copytree(seeded_dir, folder)
-    return make_services(folder)
+    return folder
+
+
+@pytest.fixture
+def fresh(make_services: Callable[..., Services], seeded_dir: Path, tmp_path: Path) -> Services:
+    """Services over a writable copy of the bundled corpus."""
+    return make_services(writable_copy(seeded_dir, tmp_path))
 
 
 @pytest_asyncio.fixture
-async def modbot(make_bot: Callable[..., object], fresh: Services) -> RunningBot:
-    """The bot with an owner and one moderator from the settings; private URLs allowed."""
+async def modbot(
+    make_bot: Callable[..., object],
+    make_services: Callable[..., Services],
+    seeded_dir: Path,
+    tmp_path: Path,
+) -> RunningBot:
+    """The bot with an owner and one moderator from the settings; private URLs allowed (the
+    test pages are served on 127.0.0.1)."""
+    services = make_services(writable_copy(seeded_dir, tmp_path), CITEBOT_ALLOW_PRIVATE_URLS="1")
     return await make_bot(  # type: ignore[no-any-return]
-        fresh,
+        services,
         CITEBOT_OWNER=str(OWNER),
         CITEBOT_MODERATORS=str(MODERATOR),
         CITEBOT_ALLOW_PRIVATE_URLS="1",
