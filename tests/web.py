@@ -1,9 +1,18 @@
-"""A local web server for tests that fetch pages (aiohttp on 127.0.0.1, a free port)."""
+"""Local web servers for tests that fetch pages, well-behaved (aiohttp) or not (raw TCP), and a
+record of the connections this process attempts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import gzip
+import socket
+import sys
+import threading
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -19,3 +28,150 @@ async def serve(app: web.Application) -> AsyncIterator[int]:
         yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     finally:
         await runner.cleanup()
+
+
+#: Writes a reply (anything at all) once the request has been read.
+Reply = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
+@dataclass
+class RawServer:
+    """A TCP server that answers each path with raw bytes, broken HTTP included."""
+
+    port: int
+    replies: dict[str, Reply]
+    #: The paths requested, in order.
+    seen: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@asynccontextmanager
+async def serve_raw(replies: dict[str, Reply]) -> AsyncIterator[RawServer]:
+    """Serve raw replies by request path on 127.0.0.1 for the duration."""
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        handlers.add(task)
+        try:
+            request = await reader.readuntil(b"\r\n\r\n")
+            path = request.split(b" ", 2)[1].decode()
+            server.seen.append(path)
+            await server.replies[path](writer)
+        except (ConnectionError, asyncio.IncompleteReadError, KeyError):
+            pass
+        finally:
+            writer.close()
+            handlers.discard(task)
+
+    listener = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = RawServer(port=listener.sockets[0].getsockname()[1], replies=replies)
+    try:
+        yield server
+    finally:
+        listener.close()
+        # Replies that never end (a drip, silence) end here.
+        for task in list(handlers):
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        await listener.wait_closed()
+
+
+def head(status: str = "200 OK", **headers: str) -> bytes:
+    """An HTTP/1.1 status line and headers (``Content_Type`` is written ``Content-Type``)."""
+    lines = [f"HTTP/1.1 {status}"] + [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def send(data: bytes) -> Reply:
+    """A reply of exactly these bytes."""
+
+    async def reply(writer: asyncio.StreamWriter) -> None:
+        writer.write(data)
+        await writer.drain()
+
+    return reply
+
+
+def drip(headers: bytes, *, every: float) -> Reply:
+    """Headers, then a body one byte at a time, ``every`` seconds, forever."""
+
+    async def reply(writer: asyncio.StreamWriter) -> None:
+        writer.write(headers)
+        await writer.drain()
+        while True:
+            writer.write(b"<")
+            await writer.drain()
+            await asyncio.sleep(every)
+
+    return reply
+
+
+def silent() -> Reply:
+    """Accept the request and answer nothing, ever."""
+
+    async def reply(_: asyncio.StreamWriter) -> None:
+        await asyncio.Event().wait()
+
+    return reply
+
+
+def gzip_bomb(size: int, *, layers: int = 1) -> bytes:
+    """``size`` zero bytes, gzipped ``layers`` times (1 MB of zeros gzips to about 1 KB)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    parts = []
+    for start in range(0, size, len(block)):
+        parts.append(compressor.compress(block[: min(len(block), size - start)]))
+    parts.append(compressor.flush())
+    data = b"".join(parts)
+    for _ in range(layers - 1):
+        data = gzip.compress(data, 9)
+    return data
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class _Connects:
+    """Every ``socket.connect`` this process attempts, seen through an audit hook (installed
+    once: audit hooks cannot be removed), recorded while someone is watching."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.watchers: list[list[str]] = []
+        self.installed = False
+
+    def hook(self, event: str, args: tuple) -> None:
+        if event == "socket.connect" and self.watchers:
+            address = args[1]
+            host = str(address[0]) if isinstance(address, tuple) else str(address)
+            with self.lock:
+                for seen in self.watchers:
+                    seen.append(host)
+
+
+_CONNECTS = _Connects()
+
+
+@contextlib.contextmanager
+def connections() -> Iterator[list[str]]:
+    """The hosts of the TCP connections attempted in this process during the block."""
+    with _CONNECTS.lock:
+        if not _CONNECTS.installed:
+            sys.addaudithook(_CONNECTS.hook)
+            _CONNECTS.installed = True
+        seen: list[str] = []
+        _CONNECTS.watchers.append(seen)
+    try:
+        yield seen
+    finally:
+        with _CONNECTS.lock:
+            _CONNECTS.watchers.remove(seen)
