@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gzip
 import socket
 import sys
@@ -119,6 +120,7 @@ def silent() -> Reply:
     return reply
 
 
+@functools.cache
 def gzip_bomb(size: int, *, layers: int = 1) -> bytes:
     """``size`` zero bytes, gzipped ``layers`` times (1 MB of zeros gzips to about 1 KB)."""
     compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
@@ -146,29 +148,31 @@ class _Connects:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.watchers: list[list[str]] = []
+        self.watchers: list[list[tuple[str, int]]] = []
         self.installed = False
 
     def hook(self, event: str, args: tuple) -> None:
         if event == "socket.connect" and self.watchers:
             address = args[1]
-            host = str(address[0]) if isinstance(address, tuple) else str(address)
+            found = (str(address[0]), int(address[1])) if isinstance(address, tuple) else None
+            if found is None:
+                return
             with self.lock:
                 for seen in self.watchers:
-                    seen.append(host)
+                    seen.append(found)
 
 
 _CONNECTS = _Connects()
 
 
 @contextlib.contextmanager
-def connections() -> Iterator[list[str]]:
-    """The hosts of the TCP connections attempted in this process during the block."""
+def connections() -> Iterator[list[tuple[str, int]]]:
+    """``(host, port)`` of the connections attempted in this process during the block."""
     with _CONNECTS.lock:
         if not _CONNECTS.installed:
             sys.addaudithook(_CONNECTS.hook)
             _CONNECTS.installed = True
-        seen: list[str] = []
+        seen: list[tuple[str, int]] = []
         _CONNECTS.watchers.append(seen)
     try:
         yield seen

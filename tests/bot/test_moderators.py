@@ -15,11 +15,24 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+import corpus.fetch
 from bot.services import Services
 from tests.bot.conftest import RunningBot
+from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, markdown
 from tests.telegram_fake import FakeTelegram, RecordedCall
-from tests.web import serve
+from tests.web import (
+    RawServer,
+    closed_port,
+    connections,
+    drip,
+    gzip_bomb,
+    head,
+    send,
+    serve,
+    serve_raw,
+    silent,
+)
 
 OWNER = 4001
 MODERATOR = 4002
@@ -376,4 +389,132 @@ async def test_moderators_get_their_own_command_menu(modbot: RunningBot) -> None
     fake.send_message(f"/mod remove {READER}", user_id=OWNER)
     await reply_to(fake, OWNER, containing="no longer a moderator")
     assert menu(READER) == menu(READER, "ru") == []
+    assert fake.errors == []
+
+
+# -- hostile and broken input ---------------------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def hostile_pages() -> AsyncIterator[RawServer]:
+    """Pages that misbehave, served raw on 127.0.0.1."""
+    html = {"Content_Type": "text/html"}
+    replies = {
+        "/bomb": send(head(**html, Content_Encoding="gzip, gzip") + gzip_bomb(64 << 20, layers=2)),
+        "/bad-length": send(head(**html, Content_Length="many") + b"<html></html>"),
+        "/short-body": send(head(**html, Content_Length="50000") + b"<html>"),
+        "/nothing": send(b""),
+        "/silent": silent(),
+        "/drip": drip(head(**html), every=0.2),
+        "/boilerplate": send(
+            head(**html) + b"<html><body><nav><a href='/'>Home</a> <a href='/a'>About</a>"
+            b"</nav></body></html>"
+        ),
+    }
+    async with serve_raw(replies) as server:
+        yield server
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/bomb", "the file is larger than 20 MB once decompressed"),
+        ("/bad-length", "the server sent an invalid Content-Length header"),
+        ("/short-body", "the server closed the connection before sending the whole body"),
+        ("/nothing", "the server closed the connection without answering"),
+        ("/silent", "the server sent nothing for 0.5 s"),
+        ("/drip", "the download took longer than 1 s"),
+        ("/boilerplate", "no article text could be extracted from the HTML, only navigation"),
+    ],
+)
+async def test_hostile_links_are_refused_with_the_reason(
+    modbot: RunningBot,
+    hostile_pages: RawServer,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    reason: str,
+) -> None:
+    monkeypatch.setattr(corpus.fetch, "READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(corpus.fetch, "DEADLINE", 1.0)
+    fake = modbot.fake
+    before = corpus_state(modbot.services)
+    fake.send_message(f"/add {hostile_pages.url(path)}", user_id=MODERATOR)
+    reply = await reply_to(fake, MODERATOR, containing="Nothing was changed")
+    assert reason in reply.text, reply.text
+    assert corpus_state(modbot.services) == before
+    assert fake.errors == []
+
+
+async def test_refusals_are_in_the_moderators_language(
+    modbot: RunningBot, hostile_pages: RawServer
+) -> None:
+    fake = modbot.fake
+    fake.send_message(
+        f"/add {hostile_pages.url('/bad-length')}", user_id=MODERATOR, language_code="ru"
+    )
+    reply = await reply_to(fake, MODERATOR, containing="Ничего не изменено")
+    assert reply.text == (
+        "Не удалось загрузить ссылку: сервер прислал некорректный заголовок Content-Length. "
+        "Ничего не изменено."
+    )
+    fake.send_message(
+        f"/add http://127.0.0.1:{closed_port()}/x", user_id=MODERATOR, language_code="be"
+    )
+    reply = await reply_to(fake, MODERATOR, containing="Нічога не зменена")
+    assert "не атрымалася падключыцца да 127.0.0.1" in reply.text
+    fake.send_document(
+        b"\x00" * 10, "scan.md", "text/markdown", user_id=MODERATOR, language_code="be"
+    )
+    reply = await reply_to(fake, MODERATOR, containing="Нічога не зменена")
+    assert reply.text == (
+        "Не атрымалася дадаць scan.md: гэта падобна на двайковы файл, а не на тэкст. "
+        "Нічога не зменена."
+    )
+
+
+async def test_private_targets_are_refused_by_add_without_connecting(
+    make_bot: Callable[..., object], fresh: Services, page_server: str
+) -> None:
+    bot: RunningBot = await make_bot(fresh, CITEBOT_MODERATORS=str(MODERATOR))  # type: ignore[assignment]
+    fake = bot.fake
+    port = int(page_server.rsplit(":", 1)[1])
+    before = corpus_state(fresh)
+    for host, code in [*REFUSED_HOSTS, ("user:pw@127.0.0.1", "credentials")]:
+        with connections() as attempted:
+            fake.send_message(f"/add http://{host}:{port}/article", user_id=MODERATOR)
+            reply = await reply_to(fake, MODERATOR, containing="could not fetch")
+        expected = {
+            "private": "is a private, loopback, link-local or reserved address",
+            "bad_host": "is not a valid host name or IP address",
+            "credentials": "links with a user name or password are refused",
+        }[code]
+        assert expected in reply.text, (host, reply.text)
+        assert [a for a in attempted if a[1] == port] == [], host
+    assert corpus_state(fresh) == before
+
+
+async def test_hostile_uploads_are_refused_with_the_reason(modbot: RunningBot) -> None:
+    fake = modbot.fake
+    before = corpus_state(modbot.services)
+    words = " ".join(("prisoners", "court", "minsk", "held")[i % 4] for i in range(900_000))
+    oneline = markdown(words[: 5 * 2**20]).encode()
+    late_nul = markdown("A sentence of text. " * 1000).encode() + b"\x00"
+    corrupt = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+    future = markdown("Body text.", published="2099-12").encode()
+    for data, name, mime, reason in (
+        (oneline, "oneline.md", "text/markdown", "the text is longer than 2000000 characters"),
+        (late_nul, "late.md", "text/markdown", "looks like a binary file, not text"),
+        (corrupt, "report.pdf", "application/pdf", "is not a readable PDF (EOF marker not found)"),
+        (future, "future.md", "text/markdown", "published is in the future (2099-12"),
+    ):
+        fake.send_document(
+            data,
+            name,
+            mime,
+            caption="title: t\npublished: 2025-01" if name.endswith(".pdf") else None,
+            user_id=MODERATOR,
+        )
+        reply = await reply_to(fake, MODERATOR, containing="Nothing was changed")
+        assert f"I could not add {name}: {reason}" in reply.text, reply.text
+    assert corpus_state(modbot.services) == before
     assert fake.errors == []
