@@ -294,8 +294,12 @@ async def test_ingest_url_refuses_hostile_servers_with_the_reason(
     path: str,
     reason: str,
 ) -> None:
-    monkeypatch.setattr(corpus.fetch, "READ_TIMEOUT", 0.5)
-    monkeypatch.setattr(corpus.fetch, "DEADLINE", 1.0)
+    # Short bounds, each alone: a silent server meets the read timeout long before the
+    # deadline, a drip (a byte well within the read timeout) the deadline.
+    if path == "/silent":
+        monkeypatch.setattr(corpus.fetch, "READ_TIMEOUT", 0.5)
+    if path == "/drip":
+        monkeypatch.setattr(corpus.fetch, "DEADLINE", 1.0)
     services = make_services(CITEBOT_ALLOW_PRIVATE_URLS="1")
     url = pages.url(path)
     result = await _run_in_thread(services, "ingest", url, "--published", "2025-11")
