@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import tempfile
 import time
 from collections.abc import Callable
@@ -38,12 +39,18 @@ from tests.web import drip, gzip_bomb, head, send, serve_raw
 
 TARGET_SECONDS = 60
 TARGET_RSS_MB = 1536
-_WORDS = ("prisoners", "court", "minsk", "released", "held", "report", "viasna", "exile")
 
 
 def words(size: int) -> str:
-    """``size`` characters of words and single spaces, without punctuation: one endless line."""
-    line = " ".join(_WORDS[i % len(_WORDS)] for i in range(size // 6 + 1))
+    """``size`` characters of words and single spaces, without punctuation: one endless line.
+
+    The words are drawn at random from a vocabulary of a few thousand, so no two passages are
+    the same text (the embedding cache would embed a repeated one only once).
+    """
+    rng = random.Random(11)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocabulary = ["".join(rng.choices(letters, k=rng.randint(3, 10))) for _ in range(5_000)]
+    line = " ".join(rng.choices(vocabulary, k=size // 6 + 1))
     return line[:size].rstrip()
 
 

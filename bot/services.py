@@ -119,6 +119,8 @@ class Services:
         results = self.indexer.ingest(documents, progress=progress, actor=actor)
         if any(r.status != Status.UNCHANGED for r in results):
             self.corpus_changed()
+        else:
+            self.refresh()  # nothing changed, but a stale index may have been rebuilt
         return results
 
     def remove(self, source_id: str, *, actor: str = "cli") -> Source:

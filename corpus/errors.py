@@ -41,6 +41,7 @@ REASONS: dict[str, str] = {
     "date_unreal": "published must be a real date, got {value!r}",
     "date_future": "published is in the future ({value}; today is {today})",
     "url": "url must start with http:// or https://, got {value!r}",
+    "url_credentials": "url must not hold a user name or password",
     "language": "language must be an ISO 639-1 code like en, got {value!r}",
     "cites": "cites must be a list of source names",
     "field_empty": "{field} is empty",

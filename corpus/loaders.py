@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -321,6 +322,10 @@ def _validate(name: str, metadata: Mapping[str, Any], text: str) -> dict[str, An
         url = str(url).strip()
         if not _URL.match(url):
             raise DocumentError(name, "url", value=url)
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            # The URL is shown with every answer: it must not carry a login.
+            raise DocumentError(name, "url_credentials")
         clean["url"] = url
     if metadata.get("publisher"):
         clean["publisher"] = _one_line(name, "publisher", metadata["publisher"])

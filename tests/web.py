@@ -64,6 +64,8 @@ async def serve_raw(replies: dict[str, Reply]) -> AsyncIterator[RawServer]:
             await server.replies[path](writer)
         except (ConnectionError, asyncio.IncompleteReadError, KeyError):
             pass
+        except asyncio.CancelledError:
+            pass  # the server is shutting down: a reply that never ends ends here
         finally:
             writer.close()
             handlers.discard(task)

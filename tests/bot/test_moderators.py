@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from aiohttp import web
 
 import corpus.fetch
 from bot.services import Services
+from corpus.loaders import MAX_FILE_BYTES
 from tests.bot.conftest import RunningBot
 from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, markdown
@@ -442,9 +444,16 @@ async def test_hostile_links_are_refused_with_the_reason(
         monkeypatch.setattr(corpus.fetch, "DEADLINE", 1.0)
     fake = modbot.fake
     before = corpus_state(modbot.services)
-    fake.send_message(f"/add {hostile_pages.url(path)}", user_id=MODERATOR)
-    reply = await reply_to(fake, MODERATOR, containing="Nothing was changed")
+    tracemalloc.start()
+    try:
+        fake.send_message(f"/add {hostile_pages.url(path)}", user_id=MODERATOR)
+        reply = await reply_to(fake, MODERATOR, containing="Nothing was changed")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert reason in reply.text, reply.text
+    # What the bot allocated meanwhile: a 64 MB bomb costs no more than the 20 MB cap.
+    assert peak < 2.5 * MAX_FILE_BYTES
     assert corpus_state(modbot.services) == before
     assert fake.errors == []
 

@@ -54,6 +54,7 @@ def test_markdown_front_matter_is_parsed_and_validated() -> None:
         (markdown("Body.", published="September 2025"), "a.md", "published must be a date"),
         (markdown("Body.", published="2025-13"), "a.md", "published must be a real date"),
         (markdown("Body.", url="ftp://x.org/a"), "a.md", "url must start with http"),
+        (markdown("Body.", url="https://me:pw@x.org/a"), "a.md", "url must not hold a user"),
         (markdown("Body.", language="english"), "a.md", "ISO 639-1"),
         (markdown("Body.", autor="Me"), "a.md", "unknown metadata field 'autor'"),
         ("---\ntitle: [unclosed\n---\nBody.", "a.md", "not valid YAML"),
