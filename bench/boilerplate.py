@@ -4,13 +4,13 @@ An HTML page is refused when trafilatura finds no main text, or when the text it
 fewer than ``MIN_ARTICLE_SENTENCES`` full sentences (``MIN_SENTENCE_WORDS`` words or more, ending
 in ``.``, ``!``, ``?`` or ``…``; ``corpus.loaders.full_sentences``). This measures the bar on
 trafilatura's own evaluation set: real web pages (news, blogs, shops, institutions, in several
-languages), each annotated with snippets of its main text ("with") and of its boilerplate
-("without").
+languages).
 
 - An **article** is a page as it is: refusing it is a false refusal.
-- A **boilerplate page** is the same page with its main text cut out: for every "with" snippet,
-  the largest element around it that holds no "without" snippet is removed, so navigation,
-  banners, footers and sidebars stay. Accepting it is a false acceptance (the issue's
+- A **boilerplate page** is the same page reduced to its chrome: its navigation, header, footer,
+  sidebars, banners, cookie notices, share and "related" boxes (by tag, class or id), none of
+  which holds a snippet of its main text (the set's "with" annotations), as a page with no
+  article is. Accepting it is a false acceptance (the issue's
   "Home About" page).
 
 Needs a checkout of https://github.com/adbar/trafilatura (``tests/eval/`` and
@@ -21,7 +21,9 @@ PATH`` (about 5 minutes; ``--quick`` reads 100 pages).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -48,30 +50,50 @@ def extracted_sentences(markup: str) -> int | None:
     return full_sentences(doc.text)
 
 
-def without_main_text(markup: str, keep: list[str], cut: list[str]) -> str | None:
-    """The page with the elements holding the ``cut`` snippets removed, each as far up as
-    possible without taking a ``keep`` (boilerplate) snippet along; None if nothing matched."""
-    tree = lxml.html.fromstring(markup)
-    removed = 0
-    for snippet in cut:
-        for element in list(tree.iter()):
-            if not isinstance(element.tag, str) or element.getparent() is None:
-                continue
-            if snippet not in (element.text_content() or ""):
-                continue
-            if any(snippet in (child.text_content() or "") for child in element):
-                continue  # a child holds it: start lower
-            top = element
-            while (parent := top.getparent()) is not None and parent.getparent() is not None:
-                text = parent.text_content() or ""
-                if any(k in text for k in keep):
-                    break
-                top = parent
-            if top.getparent() is not None:
-                top.getparent().remove(top)
-                removed += 1
-            break
-    return lxml.html.tostring(tree, encoding="unicode") if removed else None
+#: What a site's chrome is made of: the containers of navigation, banners, footers, sidebars.
+_CHROME_TAGS = ("nav", "header", "footer", "aside", "form")
+_CHROME_NAMES = re.compile(
+    r"nav|menu|header|footer|cookie|consent|banner|sidebar|breadcrumb|share|social|"
+    r"related|widget|newsletter|subscribe|login|search|teaser|promo|toolbar",
+    re.IGNORECASE,
+)
+
+
+def chrome_only(markup: str, main: list[str]) -> str | None:
+    """The page reduced to its chrome: its head, and only the outermost navigation, header,
+    footer, sidebar, banner and similar elements of its body (by tag, class or id) that hold
+    none of the ``main`` text snippets, as a page with no article would be; None if the page
+    has none."""
+    tree = lxml.html.fromstring(markup.encode("utf-8"))
+    body = tree.find("body")
+    if body is None:
+        return None
+    kept = []
+    for element in body.iter():
+        if not isinstance(element.tag, str) or any(
+            element is k or _inside(element, k) for k in kept
+        ):
+            continue
+        names = f"{element.get('class', '')} {element.get('id', '')} {element.get('role', '')}"
+        if element.tag in _CHROME_TAGS or _CHROME_NAMES.search(names):
+            text = element.text_content() or ""
+            # A "widget" or a <form> may wrap the article itself: then look inside it.
+            if not any(snippet in text for snippet in main):
+                kept.append(element)
+    if not kept:
+        return None
+    copies = [copy.deepcopy(k) for k in kept]
+    for child in list(body):
+        body.remove(child)
+    body.text = None
+    for element in copies:
+        element.tail = None
+        body.append(element)
+    return lxml.html.tostring(tree, encoding="unicode")
+
+
+def _inside(element: lxml.html.HtmlElement, ancestor: lxml.html.HtmlElement) -> bool:
+    return any(node is ancestor for node in element.iterancestors())
 
 
 def main() -> None:
@@ -93,7 +115,7 @@ def main() -> None:
             continue
         markup = path.read_text(encoding="utf-8", errors="replace")
         articles.append(extracted_sentences(markup))
-        stripped = without_main_text(markup, page.get("without", []), page.get("with", []))
+        stripped = chrome_only(markup, page.get("with", []))
         if stripped is not None:
             boilerplate.append(extracted_sentences(stripped))
         if number % 100 == 0:

@@ -62,10 +62,12 @@ def sentences(size: int) -> str:
 
 
 def text_pdf(size: int) -> bytes:
-    """A PDF of about ``size`` bytes: pages of one long line of text each."""
-    page = "The court in Minsk heard the case of a prisoner held since the protests. " * 120
-    count = max(1, size // (len(page) + 200))
-    return minimal_pdf([page] * count, title="A very large report")
+    """A PDF of just under ``size`` bytes: pages of about 20,000 characters of text each."""
+    page = "The court in Minsk heard the case of a prisoner held since the protests. " * 270
+    count = max(1, size // (len(page) + 400))
+    while len(pdf := minimal_pdf([page] * count, title="A very large report")) > size:
+        count -= 1
+    return pdf
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,8 +202,13 @@ def main() -> None:
         )
     print()
     print(table(("case", "outcome", "s", "peak RSS MB", "target met", "says"), rows))
+    name = (
+        "hostile"
+        + (f"-{options.case}" if options.case else "")
+        + ("-quick" if options.quick else "")
+    )
     path = write_json(
-        "hostile-quick.json" if options.quick else "hostile.json",
+        f"{name}.json",
         {"machine": info, "quick": options.quick, "cases": payload},
     )
     print(f"\nwritten to {path}")

@@ -41,7 +41,7 @@ MAX_CONTROLS_PER_1000 = 1
 #: A page's extracted text must hold this many full sentences (at least this many words, ending
 #: in a full stop, question or exclamation mark) to be an article, not navigation or banners:
 #: chosen on trafilatura's evaluation pages (README, Documents; bench/boilerplate.py).
-MIN_ARTICLE_SENTENCES = 2
+MIN_ARTICLE_SENTENCES = 3
 MIN_SENTENCE_WORDS = 5
 #: A title or publisher longer than this is not one.
 MAX_FIELD_CHARS = 500

@@ -161,7 +161,8 @@ async def page_server() -> AsyncIterator[str]:
     <meta property="article:published_time" content="2025-11-20"></head>
     <body><article><h1>Prisoner count</h1><p>Local News reports that 1,098 political prisoners
     remained in Belarusian prisons on 20 November 2025, according to the Viasna centre.</p>
-    <p>The figure includes eleven journalists and several lawyers who defended protesters.</p>
+    <p>The figure includes eleven journalists and several lawyers who defended protesters.
+    Most of them were sentenced after the protests of August 2020.</p>
     </article></body></html>"""
 
     async def page(_: web.Request) -> web.Response:
