@@ -30,24 +30,19 @@ from pathlib import Path
 import lxml.html
 
 from bench.common import machine_info, print_machine, table, write_json
-from corpus.loaders import MIN_ARTICLE_SENTENCES, MIN_SENTENCE_WORDS, full_sentences
+from corpus.loaders import (
+    MIN_ARTICLE_SENTENCES,
+    MIN_SENTENCE_WORDS,
+    extract_html,
+    full_sentences,
+)
 
 
 def extracted_sentences(markup: str) -> int | None:
-    """Full sentences of the main text trafilatura extracts (as the loaders call it), or None
-    when it finds none."""
-    import trafilatura
-
-    doc = trafilatura.bare_extraction(
-        markup,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=False,
-        favor_precision=True,
-    )
-    if doc is None or not (doc.text or "").strip():
-        return None
-    return full_sentences(doc.text)
+    """Full sentences of the main text trafilatura extracts (as the loaders read a page), or
+    None when it finds none."""
+    doc = extract_html(markup)
+    return None if doc is None else full_sentences(doc.text)
 
 
 #: What a site's chrome is made of: the containers of navigation, banners, footers, sidebars.

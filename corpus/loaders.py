@@ -169,7 +169,8 @@ def _markdown(name: str, text: str) -> tuple[dict[str, Any], str]:
     return metadata, text[match.end() :]
 
 
-def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
+def extract_html(markup: str) -> Any | None:
+    """trafilatura's reading of a page (main text and metadata), or None if it finds no text."""
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
     doc = trafilatura.bare_extraction(
@@ -179,7 +180,12 @@ def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
         include_tables=False,
         favor_precision=True,
     )
-    if doc is None or not (doc.text or "").strip():
+    return doc if doc is not None and (doc.text or "").strip() else None
+
+
+def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
+    doc = extract_html(markup)
+    if doc is None:
         raise DocumentError(name, "no_article")
     sentences = full_sentences(doc.text)
     if sentences < MIN_ARTICLE_SENTENCES:

@@ -181,3 +181,48 @@ def connections() -> Iterator[list[tuple[str, int]]]:
     finally:
         with _CONNECTS.lock:
             _CONNECTS.watchers.remove(seen)
+
+
+#: A page of navigation only, trafilatura's "Home About".
+BOILERPLATE_HTML = (
+    b"<html><head><title>Local News</title></head><body><nav><a href='/'>Home</a> "
+    b"<a href='/about'>About</a></nav></body></html>"
+)
+
+#: Each hostile reply of ``hostile_replies`` and the reason a fetch of it is refused with
+#: (after ``short_bounds``).
+HOSTILE_REASONS = [
+    ("/bomb", "the file is larger than 20 MB once decompressed"),
+    ("/double-bomb", "the file is larger than 20 MB once decompressed"),
+    ("/bad-length", "the server sent an invalid Content-Length header"),
+    ("/short-body", "the server closed the connection before sending the whole body"),
+    ("/nothing", "the server closed the connection without answering"),
+    ("/silent", "the server sent nothing for 0.5 s"),
+    ("/drip", "the download took longer than 1 s"),
+    ("/boilerplate", "no article text could be extracted from the HTML, only navigation"),
+]
+
+
+def hostile_replies() -> dict[str, Reply]:
+    """The issue's hostile servers, by path: 64 MB bombs (gzip, and gzip twice), a bad and a
+    short ``Content-Length``, no answer at all, silence, a drip, a page of only navigation."""
+    html = {"Content_Type": "text/html"}
+    return {
+        "/bomb": send(head(**html, Content_Encoding="gzip") + gzip_bomb(64 << 20)),
+        "/double-bomb": send(
+            head(**html, Content_Encoding="gzip, gzip") + gzip_bomb(64 << 20, layers=2)
+        ),
+        "/bad-length": send(head(**html, Content_Length="lots") + b"<html></html>"),
+        "/short-body": send(head(**html, Content_Length="50000") + b"<html>"),
+        "/nothing": send(b""),
+        "/silent": silent(),
+        "/drip": drip(head(**html), every=0.2),
+        "/boilerplate": send(head(**html) + BOILERPLATE_HTML),
+    }
+
+
+def short_bounds(path: str) -> dict[str, float]:
+    """``corpus.fetch`` constants that make ``path`` of ``hostile_replies`` fail fast, each
+    alone: silence meets the read timeout long before the deadline, a drip (a byte well
+    within the read timeout) the deadline."""
+    return {"/silent": {"READ_TIMEOUT": 0.5}, "/drip": {"DEADLINE": 1.0}}.get(path, {})

@@ -24,16 +24,14 @@ from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, markdown
 from tests.telegram_fake import FakeTelegram, RecordedCall
 from tests.web import (
+    HOSTILE_REASONS,
     RawServer,
     closed_port,
     connections,
-    drip,
-    gzip_bomb,
-    head,
-    send,
+    hostile_replies,
     serve,
     serve_raw,
-    silent,
+    short_bounds,
 )
 
 OWNER = 4001
@@ -401,35 +399,11 @@ async def test_moderators_get_their_own_command_menu(modbot: RunningBot) -> None
 @pytest_asyncio.fixture
 async def hostile_pages() -> AsyncIterator[RawServer]:
     """Pages that misbehave, served raw on 127.0.0.1."""
-    html = {"Content_Type": "text/html"}
-    replies = {
-        "/bomb": send(head(**html, Content_Encoding="gzip, gzip") + gzip_bomb(64 << 20, layers=2)),
-        "/bad-length": send(head(**html, Content_Length="many") + b"<html></html>"),
-        "/short-body": send(head(**html, Content_Length="50000") + b"<html>"),
-        "/nothing": send(b""),
-        "/silent": silent(),
-        "/drip": drip(head(**html), every=0.2),
-        "/boilerplate": send(
-            head(**html) + b"<html><body><nav><a href='/'>Home</a> <a href='/a'>About</a>"
-            b"</nav></body></html>"
-        ),
-    }
-    async with serve_raw(replies) as server:
+    async with serve_raw(hostile_replies()) as server:
         yield server
 
 
-@pytest.mark.parametrize(
-    ("path", "reason"),
-    [
-        ("/bomb", "the file is larger than 20 MB once decompressed"),
-        ("/bad-length", "the server sent an invalid Content-Length header"),
-        ("/short-body", "the server closed the connection before sending the whole body"),
-        ("/nothing", "the server closed the connection without answering"),
-        ("/silent", "the server sent nothing for 0.5 s"),
-        ("/drip", "the download took longer than 1 s"),
-        ("/boilerplate", "no article text could be extracted from the HTML, only navigation"),
-    ],
-)
+@pytest.mark.parametrize(("path", "reason"), HOSTILE_REASONS)
 async def test_hostile_links_are_refused_with_the_reason(
     modbot: RunningBot,
     hostile_pages: RawServer,
@@ -437,12 +411,8 @@ async def test_hostile_links_are_refused_with_the_reason(
     path: str,
     reason: str,
 ) -> None:
-    # Short bounds, each alone: a silent server meets the read timeout long before the
-    # deadline, a drip (a byte well within the read timeout) the deadline.
-    if path == "/silent":
-        monkeypatch.setattr(corpus.fetch, "READ_TIMEOUT", 0.5)
-    if path == "/drip":
-        monkeypatch.setattr(corpus.fetch, "DEADLINE", 1.0)
+    for name, value in short_bounds(path).items():
+        monkeypatch.setattr(corpus.fetch, name, value)
     fake = modbot.fake
     before = corpus_state(modbot.services)
     tracemalloc.start()
