@@ -183,6 +183,15 @@ def connections() -> Iterator[list[tuple[str, int]]]:
             _CONNECTS.watchers.remove(seen)
 
 
+#: A news article of three full sentences, with its title and date in the markup.
+ARTICLE_HTML = b"""<html><head><title>Prisoner count | Local News</title>
+<meta property="article:published_time" content="2025-11-20"></head>
+<body><article><h1>Prisoner count</h1><p>Local News reports that 1,098 political prisoners
+remained in Belarusian prisons on 20 November 2025, according to the Viasna centre.</p>
+<p>The figure includes eleven journalists and several lawyers who defended protesters.
+Most of them were sentenced after the protests of August 2020.</p>
+</article></body></html>"""
+
 #: A page of navigation only, trafilatura's "Home About".
 BOILERPLATE_HTML = (
     b"<html><head><title>Local News</title></head><body><nav><a href='/'>Home</a> "

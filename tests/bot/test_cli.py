@@ -26,6 +26,7 @@ from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, SEED, markdown, write_markdown
 from tests.processes import run_citebot
 from tests.web import (
+    ARTICLE_HTML,
     HOSTILE_REASONS,
     RawServer,
     closed_port,
@@ -215,15 +216,6 @@ async def pages() -> AsyncIterator[RawServer]:
     replies = {"/article": send(head(Content_Type="text/html") + ARTICLE_HTML), **hostile_replies()}
     async with serve_raw(replies) as server:
         yield server
-
-
-ARTICLE_HTML = b"""<html><head><title>Prisoner count | Local News</title>
-<meta property="article:published_time" content="2025-11-20"></head>
-<body><article><h1>Prisoner count</h1><p>Local News reports that 1,098 political prisoners
-remained in Belarusian prisons on 20 November 2025, according to the Viasna centre.</p>
-<p>The figure includes eleven journalists and several lawyers who defended protesters.
-    Most of them were sentenced after the protests of August 2020.</p>
-</article></body></html>"""
 
 
 async def test_ingest_url_adds_a_page_exactly_as_add_does(

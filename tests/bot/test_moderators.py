@@ -24,6 +24,7 @@ from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, markdown
 from tests.telegram_fake import FakeTelegram, RecordedCall
 from tests.web import (
+    ARTICLE_HTML,
     HOSTILE_REASONS,
     RawServer,
     closed_port,
@@ -155,16 +156,9 @@ async def test_caption_metadata_and_asking_for_a_missing_date(modbot: RunningBot
 @pytest_asyncio.fixture
 async def page_server() -> AsyncIterator[str]:
     """A local web server with an article page, a redirect and a non-document."""
-    article = """<html><head><title>Prisoner count | Local News</title>
-    <meta property="article:published_time" content="2025-11-20"></head>
-    <body><article><h1>Prisoner count</h1><p>Local News reports that 1,098 political prisoners
-    remained in Belarusian prisons on 20 November 2025, according to the Viasna centre.</p>
-    <p>The figure includes eleven journalists and several lawyers who defended protesters.
-    Most of them were sentenced after the protests of August 2020.</p>
-    </article></body></html>"""
 
     async def page(_: web.Request) -> web.Response:
-        return web.Response(text=article, content_type="text/html")
+        return web.Response(body=ARTICLE_HTML, content_type="text/html")
 
     async def moved(_: web.Request) -> web.Response:
         raise web.HTTPFound("/article")
