@@ -2,6 +2,12 @@
 
 Created in ``post_init`` and closed in ``post_shutdown``; handlers reach it through
 ``runtime(context)``.
+
+Everything kept here that holds passages (answers kept for "More", the inline cache, inline
+searches in flight) is tied to the corpus generation it was computed under
+(``Services.generation``): after a change, none of it is served again, and a search that was
+running while the corpus changed is run again on the new build. A removed source is never
+returned once its removal is acknowledged.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -29,6 +36,21 @@ MAX_HITS = 9
 INLINE_HITS = 30
 #: How often the bot looks for a newer corpus (seconds); a change is live within this.
 WATCH_INTERVAL = 1.0
+#: A failure of the watch that persists is logged once with its traceback, then this often.
+WATCH_ERROR_INTERVAL = 300.0
+#: Searches tried when the corpus changes while one runs (each change retries it once).
+_SEARCH_TRIES = 3
+#: Seconds Telegram may cache inline answers on its own servers: none, so a removed source is
+#: not served from there either (our own cache answers repeated queries).
+INLINE_CACHE_TIME = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """An answer and the corpus generation it is valid for."""
+
+    answer: Answer
+    generation: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +59,7 @@ class Kept:
 
     hits: tuple[Hit, ...]
     language: str
+    generation: int
 
 
 @dataclass
@@ -48,7 +71,7 @@ class Runtime:
     # Kept an hour for "More"; an older button answers "expired, ask again".
     answers: TTLCache[str, Kept] = field(default_factory=lambda: TTLCache(maxsize=5_000, ttl=3_600))
     # Inline queries arrive as people type: compute once per text, briefly.
-    inline: TTLCache[str, Answer] = field(default_factory=lambda: TTLCache(maxsize=2_000, ttl=60))
+    inline: TTLCache[str, Asked] = field(default_factory=lambda: TTLCache(maxsize=2_000, ttl=60))
     # Inline queries arrive as people type and must be answered fast: their searches get their
     # own threads instead of queueing behind private questions.
     inline_pool: ThreadPoolExecutor = field(
@@ -61,56 +84,108 @@ class Runtime:
         )
     )
     _watch: asyncio.Task[None] | None = None
-    # Inline searches in flight by text: people typing the same words share one search.
-    _pending: dict[str, asyncio.Future[Answer]] = field(default_factory=dict)
-    _generation: int = 0
+    # Inline searches in flight by text and generation: people typing the same words share one.
+    _pending: dict[tuple[str, int], asyncio.Future[Answer]] = field(default_factory=dict)
+    _loop: asyncio.AbstractEventLoop | None = None
+    #: Checks the watch loop has made (how a test knows it ran).
+    watched: int = 0
 
-    def keep(self, answer: Answer, language: str) -> str:
+    @property
+    def generation(self) -> int:
+        """The corpus generation now (see ``Services.generation``)."""
+        return self.services.generation
+
+    def keep(self, asked: Asked, language: str) -> str:
         """Keep an answer's hits for paging; return the short key for callback data."""
         key = secrets.token_urlsafe(6)
-        self.answers[key] = Kept(hits=answer.hits, language=language)
+        self.answers[key] = Kept(
+            hits=asked.answer.hits, language=language, generation=asked.generation
+        )
         return key
 
-    async def ask(self, text: str) -> Answer:
+    def kept(self, key: str) -> Kept | None:
+        """A kept answer, unless it expired or the corpus changed since (then it is dropped)."""
+        found = self.answers.get(key)
+        if found is not None and found.generation != self.generation:
+            self.answers.pop(key, None)
+            raise CorpusChanged
+        return found
+
+    async def ask(self, text: str) -> Asked:
         """The answer to a question (chat, group), searched on the questions' threads."""
-        return await self.services.library.asearch(text, k=MAX_HITS, executor=self.question_pool)
+        for _ in range(_SEARCH_TRIES):
+            generation = self.generation
+            answer = await self.services.aask(text, k=MAX_HITS, executor=self.question_pool)
+            # A search that ran while the corpus changed may have read the old one.
+            if generation == self.generation:
+                break
+        return Asked(answer=answer, generation=generation)
 
-    async def ask_inline(self, text: str) -> Answer:
+    async def ask_inline(self, text: str) -> Asked:
         """The answer to an inline query: cached briefly, one search per text at a time."""
-        cached = self.inline.get(text)
-        if cached is not None:
-            return cached
-        pending = self._pending.get(text)
-        if pending is None:
-            pending = asyncio.ensure_future(
-                self.services.library.asearch(text, k=INLINE_HITS, executor=self.inline_pool)
-            )
-            self._pending[text] = pending
-            generation = self._generation
-            pending.add_done_callback(lambda done: self._searched(text, done, generation))
-        # Shielded: one asker giving up must not cancel the search the others wait for.
-        return await asyncio.shield(pending)
+        for _ in range(_SEARCH_TRIES):
+            generation = self.generation
+            cached = self.inline.get(text)
+            if cached is not None and cached.generation == generation:
+                return cached
+            key = (text, generation)
+            pending = self._pending.get(key)
+            if pending is None:
+                pending = asyncio.ensure_future(
+                    self.services.aask(text, k=INLINE_HITS, executor=self.inline_pool)
+                )
+                self._pending[key] = pending
+                pending.add_done_callback(lambda done, key=key: self._searched(key, done))
+            # Shielded: one asker giving up must not cancel the search the others wait for.
+            answer = await asyncio.shield(pending)
+            if generation == self.generation:
+                break
+        return Asked(answer=answer, generation=generation)
 
-    def _searched(self, text: str, done: asyncio.Future[Answer], generation: int) -> None:
-        self._pending.pop(text, None)
+    def _searched(self, key: tuple[str, int], done: asyncio.Future[Answer]) -> None:
+        self._pending.pop(key, None)
+        text, generation = key
         # Not cached if it failed, or if the corpus changed while it ran.
-        if not done.cancelled() and done.exception() is None and generation == self._generation:
-            self.inline[text] = done.result()
+        if not done.cancelled() and done.exception() is None and generation == self.generation:
+            self.inline[text] = Asked(answer=done.result(), generation=generation)
 
     def start_watching(self) -> None:
-        """Swap in newer index builds as they are published (by us or another process)."""
+        """Swap in newer index builds as they are published (by us or another process), and
+        drop the caches of passages whenever the corpus changes."""
+        self._loop = asyncio.get_running_loop()
+        self.services.subscribe(self._corpus_changed)
         self._watch = asyncio.create_task(self._watch_loop(), name="citebot-index-watch")
 
+    def _corpus_changed(self, generation: int) -> None:
+        # Called on the thread that changed the corpus; the caches belong to the event loop.
+        # (Entries of older generations are never served anyway: this frees them.)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._drop_caches)
+
+    def _drop_caches(self) -> None:
+        self.inline.clear()
+        self.answers.clear()
+
     async def _watch_loop(self) -> None:
+        failing: str | None = None
+        logged = 0.0
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
             try:
                 if await asyncio.to_thread(self.services.refresh):
-                    self._generation += 1
-                    self.inline.clear()
                     log.info("switched to a new corpus version")
-            except Exception:  # keep watching: the next build may be fine
-                log.exception("could not load the newest index build")
+                if failing is not None:
+                    log.info("the newest index build loads again")
+                    failing = None
+            except Exception as exc:  # keep watching: the next build may be fine
+                reason = f"{type(exc).__name__}: {exc}"
+                if reason != failing:
+                    log.exception("could not load the newest index build")
+                    failing, logged = reason, time.monotonic()
+                elif time.monotonic() - logged >= WATCH_ERROR_INTERVAL:
+                    log.error("still cannot load the newest index build: %s", reason)
+                    logged = time.monotonic()
+            self.watched += 1
 
     async def close(self) -> None:
         """Stop watching and release the database."""
@@ -121,6 +196,10 @@ class Runtime:
         self.inline_pool.shutdown(wait=True)
         self.question_pool.shutdown(wait=True)
         self.services.close()
+
+
+class CorpusChanged(Exception):
+    """A kept answer is from before a change to the corpus: ask again."""
 
 
 def runtime(context: ContextTypes.DEFAULT_TYPE) -> Runtime:

@@ -7,24 +7,41 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from corpus.errors import REASONS
+
 _PUBLISHED = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 
+class BadDate(ValueError):
+    """A publication date that is not one; ``code`` is its reason in ``corpus.errors.REASONS``."""
+
+    def __init__(self, code: str, value: str) -> None:
+        super().__init__(REASONS[code].format(value=value))
+        self.code = code
+        self.value = value
+
+
 def parse_published(value: object) -> str:
-    """Normalise a publication date to ``YYYY-MM-DD`` or ``YYYY-MM``; ``ValueError`` if invalid."""
+    """Normalise a publication date to ``YYYY-MM-DD`` or ``YYYY-MM``; ``BadDate`` if invalid."""
     if isinstance(value, date):
         return value.isoformat()[:10]
     text = str(value).strip()
     match = _PUBLISHED.match(text)
     if not match:
-        raise ValueError(f"published must be a date like 2025-09-24 or 2025-09, got {text!r}")
+        raise BadDate("date_format", text)
     year, month, day = (int(g) if g else None for g in match.groups())
     try:
         # date() validates month and day ranges, including leap years.
         date(year, month, day or 1)  # type: ignore[arg-type]
     except ValueError as exc:
-        raise ValueError(f"published must be a real date, got {text!r} ({exc})") from exc
+        raise BadDate("date_unreal", text) from exc
     return text
+
+
+def earliest_day(published: str) -> date:
+    """The first day a normalised publication date can mean (``2025-09`` is 1 September)."""
+    year, month, *day = (int(part) for part in published.split("-"))
+    return date(year, month, day[0] if day else 1)
 
 
 class _Frozen(BaseModel):

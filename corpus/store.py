@@ -3,6 +3,11 @@
 Every change is one transaction that also bumps the corpus version, so readers can tell that an
 index built from an older version is stale. Each thread gets its own connection (WAL lets readers
 work while a writer commits).
+
+A removal (or a replacement) leaves none of the old text behind: the embedding-cache rows of
+texts no passage uses any more go in the same transaction, deleted content is overwritten with
+zeros (``secure_delete``), and the write-ahead log, which still holds the pages as they were, is
+checkpointed and truncated right after. sqlite3's exceptions become ``StoreError`` here.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -25,7 +31,11 @@ from corpus.loaders import Document, source_id_for
 from corpus.migrations import migrate
 from corpus.models import Passage, Source, Span
 
+log = logging.getLogger(__name__)
+
 DB_NAME = "citebot.sqlite3"
+#: Seconds a connection waits for another's write lock before the change is refused as busy.
+BUSY_TIMEOUT = 30.0
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -78,10 +88,20 @@ def _tracked(method: Callable[P, R]) -> Callable[P, R]:
         store._enter()  # type: ignore[attr-defined]
         try:
             return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
         finally:
             store._leave()  # type: ignore[attr-defined]
 
     return wrapper
+
+
+def _translated(exc: sqlite3.Error) -> StoreError:
+    """sqlite3's exceptions, said once, here."""
+    message = str(exc)
+    if "locked" in message or "busy" in message:
+        return StoreError.because("busy", seconds=f"{BUSY_TIMEOUT:g}")
+    return StoreError(f"the database failed: {message}")
 
 
 class Store:
@@ -110,11 +130,14 @@ class Store:
         if db is None:
             try:
                 db = sqlite3.connect(
-                    self.path, isolation_level=None, timeout=30, check_same_thread=False
+                    self.path, isolation_level=None, timeout=BUSY_TIMEOUT, check_same_thread=False
                 )
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.execute("PRAGMA foreign_keys=ON")
+                # Deleted rows and freed pages are overwritten with zeros (a removal is often a
+                # takedown; some builds of SQLite do this by default, most do not).
+                db.execute("PRAGMA secure_delete=ON")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open {self.path}: {exc}") from exc
             self._local.db = db
@@ -156,6 +179,8 @@ class Store:
                 db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise _translated(exc) from exc
         finally:
             self._leave()
 
@@ -291,12 +316,14 @@ class Store:
         """
         stamp = now()
         replaced: list[tuple[str, bool]] = []
+        old_texts: set[str] = set()
         with self.transaction() as db:
             for document, chunks in items:
                 source_id = source_id_for(document.identity)
                 old = db.execute(
                     "SELECT added_at FROM sources WHERE id = ?", (source_id,)
                 ).fetchone()
+                old_texts |= _embedded_texts(db, source_id)
                 db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
                 self._insert(db, document, chunks, source_id, added_at=old[0] if old else stamp)
                 replaced.append((source_id, old is not None))
@@ -308,7 +335,10 @@ class Store:
                     document.content_hash,
                     document.metadata["title"],
                 )
+            _drop_unused_vectors(db, old_texts)
             self._bump(db)
+        if old_texts:
+            self._forget_old_pages()
         return [(self.get_source(sid), was) for sid, was in replaced]
 
     @staticmethod
@@ -374,12 +404,32 @@ class Store:
         """Remove a source and its passages; return what was removed."""
         source = self.get_source(source_id)
         with self.transaction() as db:
+            texts = _embedded_texts(db, source_id)
             deleted = db.execute("DELETE FROM sources WHERE id = ?", (source_id,)).rowcount
             if not deleted:
                 raise SourceNotFound(source_id)
-            self._audit(db, actor, "remove", source_id, source.content_hash, source.title)
+            _drop_unused_vectors(db, texts)
+            # The audit log keeps that the source was removed, by whom and when, not its title:
+            # a title can hold the very name a takedown is about.
+            db.execute("UPDATE audit SET detail = '' WHERE source_id = ?", (source_id,))
+            self._audit(db, actor, "remove", source_id, source.content_hash, "")
             self._bump(db)
+        self._forget_old_pages()
         return source
+
+    def _forget_old_pages(self) -> None:
+        """Checkpoint and truncate the write-ahead log, which holds pages as they were.
+
+        Waits for readers (up to the busy timeout); if they never let go, the log is truncated
+        by the next change and a warning is logged.
+        """
+        try:
+            row = self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:  # the change is committed: this must not undo its reply
+            row = (1,)
+            log.warning("the write-ahead log could not be truncated yet: %s", exc)
+        if row and row[0]:
+            log.warning("the write-ahead log could not be truncated yet: readers hold it")
 
     # -- moderators and the audit log ---------------------------------------------------------
 
@@ -493,6 +543,59 @@ class Store:
             "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'corpus_version'"
         )
         return int(db.execute("SELECT value FROM meta WHERE key = 'corpus_version'").fetchone()[0])
+
+
+def _embedded_texts(db: sqlite3.Connection, source_id: str) -> set[str]:
+    """Every text of a source that has a vector: its passages and their sentences."""
+    texts: set[str] = set()
+    rows = db.execute("SELECT text, sentences FROM passages WHERE source_id = ?", (source_id,))
+    for text, sentences in rows:
+        texts.add(text)
+        texts.update(_sentence_texts(text, sentences))
+    return texts
+
+
+def _drop_unused_vectors(db: sqlite3.Connection, texts: set[str]) -> None:
+    """Delete the cached vectors of those ``texts`` that no passage (or sentence) uses now."""
+    if not texts:
+        return
+    unused = set(texts)
+    # Another source may share a passage or a sentence (a quoted statement): those stay.
+    for text, sentences in db.execute("SELECT text, sentences FROM passages"):
+        unused.discard(text)
+        if unused:
+            unused.difference_update(_sentence_texts(text, sentences))
+        if not unused:
+            return
+    hashes = [text_hash(t) for t in unused]
+    # By model, so each delete is a lookup in the primary key (model, content_hash).
+    models = [row[0] for row in db.execute(_MODELS)]
+    for model in models:
+        for i in range(0, len(hashes), 500):
+            batch = hashes[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            db.execute(
+                f"DELETE FROM embeddings WHERE model = ? AND content_hash IN ({marks})",
+                (model, *batch),
+            )
+
+
+# The distinct models of the embedding cache, one primary-key probe per model.
+_MODELS = """
+WITH RECURSIVE m(model) AS (
+    SELECT MIN(model) FROM embeddings
+    UNION ALL
+    SELECT (SELECT MIN(model) FROM embeddings WHERE model > m.model) FROM m
+    WHERE m.model IS NOT NULL
+)
+SELECT model FROM m WHERE model IS NOT NULL
+"""
+
+
+def _sentence_texts(text: str, sentences: str) -> list[str]:
+    # As ``Passage.sentence_texts``: the texts the indexer embeds for a passage's sentences.
+    spans = json.loads(sentences) or [[0, len(text)]]
+    return [text[s:e].strip() for s, e in spans]
 
 
 def _source(row: tuple) -> Source:

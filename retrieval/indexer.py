@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.chunking import Chunk, ChunkingOptions, chunk_text
+from corpus.chunking import Chunk, ChunkingOptions, chunk_document
 from corpus.loaders import Document
-from corpus.models import Source, Span
+from corpus.models import Passage, Source
 from corpus.store import Store, now, text_hash
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
-from retrieval.encoders import Encoder, PassageVectors
-from retrieval.errors import IndexMissing
+from retrieval.encoders import Encoder
+from retrieval.errors import IndexMissing, RetrievalError
 from retrieval.index_files import ChannelInfo, IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
 
@@ -25,6 +25,8 @@ from retrieval.lexical import LexicalIndex
 Progress = Callable[[int, int], None]
 
 _BATCH = 256
+#: Snapshots tried when a concurrent removal drops vectors mid-build.
+_SNAPSHOT_TRIES = 3
 
 
 class Status(StrEnum):
@@ -95,18 +97,13 @@ class Indexer:
             if existing is not None and existing.content_hash == document.content_hash:
                 unchanged.append(IngestResult(existing, Status.UNCHANGED, 0))
                 continue
-            chunks = chunk_text(
-                document.text,
-                document.metadata["language"],
-                pages=document.pages,
-                options=self.chunking,
-            )
-            changed.append((document, chunks))
+            # Bounded before anything is embedded: too many passages is a DocumentError.
+            changed.append((document, chunk_document(document, self.chunking)))
         if not changed:
             self.ensure_current()
             return unchanged
-        pieces = [_pieces(document, chunks) for document, chunks in changed]
-        flat = [piece for group in pieces for piece in group]
+        texts = [_texts(document, chunks) for document, chunks in changed]
+        flat = [t for group in texts for t in group]
         fresh: set[str] = set()
         for channel in self.models:
             fresh |= self._embed_missing(channel, flat, progress=progress)
@@ -115,9 +112,9 @@ class Indexer:
             IngestResult(
                 source,
                 Status.REPLACED if replaced else Status.ADDED,
-                len({text_hash(text) for text, _ in group} & fresh),
+                len({text_hash(t) for t in group} & fresh),
             )
-            for (source, replaced), group in zip(stored, pieces, strict=True)
+            for (source, replaced), group in zip(stored, texts, strict=True)
         ]
         self.ensure_current()
         return results + unchanged
@@ -167,28 +164,46 @@ class Indexer:
         with self.files.writing():
             return self._build(progress=progress)
 
+    def _snapshot(
+        self, *, progress: Progress | None
+    ) -> tuple[int, list[Passage], dict[str, dict[str, np.ndarray]]]:
+        """The corpus and every vector it needs, embedding what the cache lacks.
+
+        A removal in another process drops the vectors no passage uses any more; if it lands
+        between the snapshot and the reading of the vectors, a passage of the snapshot has
+        lost its vectors and the snapshot is taken again (the passage is gone by then).
+        """
+        for _ in range(_SNAPSHOT_TRIES):
+            version, passages = self.store.snapshot()
+            texts = [p.text for p in passages] + [s for p in passages for s in p.sentence_texts()]
+            needed = {text_hash(t) for t in texts}
+            vectors: dict[str, dict[str, np.ndarray]] = {}
+            for channel, model in self.models.items():
+                self._embed_missing(channel, texts, progress=progress)
+                vectors[channel] = self._vectors(model, texts)
+            if all(needed <= found.keys() for found in vectors.values()):
+                return version, passages, vectors
+        raise RetrievalError("the corpus kept changing while the index was built; try again")
+
     def _build(self, *, progress: Progress | None) -> Manifest:
-        version, passages = self.store.snapshot()
-        pieces = [(p.text, _spans(p.sentences, len(p.text))) for p in passages]
+        version, passages, all_vectors = self._snapshot(progress=progress)
         ids = np.array([p.id for p in passages], dtype=np.int64)
         channels: dict[str, ChannelInfo] = {}
         writers: list[Callable[[Path], None]] = []
         sentence_count = 0
         for channel, model in self.models.items():
-            self._embed_missing(channel, pieces, progress=progress)
-            keys = [k for text, spans in pieces for k in (text_hash(text), block_hash(text, spans))]
-            vectors = self._vectors(model, keys)
+            vectors = all_vectors[channel]
             dimension = self._dimension(channel, vectors)
             matrix = (
-                np.stack([vectors[text_hash(text)] for text, _ in pieces])
+                np.stack([vectors[text_hash(p.text)] for p in passages])
                 if passages
                 else np.zeros((0, dimension), dtype=np.float32)
             )
             dense = DenseIndex.build(ids, matrix, dimension=dimension)
             sentences = SentenceVectors.build(
                 [
-                    (p.id, vectors[block_hash(text, spans)].reshape(-1, dimension))
-                    for p, (text, spans) in zip(passages, pieces, strict=True)
+                    (p.id, np.stack([vectors[text_hash(s)] for s in p.sentence_texts()]))
+                    for p in passages
                 ],
                 dimension=dimension,
             )
@@ -214,9 +229,8 @@ class Indexer:
         return manifest
 
     def _dimension(self, channel: str, vectors: dict[str, np.ndarray]) -> int:
-        for key, vector in vectors.items():
-            if not key.startswith(_BLOCK):
-                return int(vector.shape[0])
+        for vector in vectors.values():
+            return int(vector.shape[0])
         # An empty corpus: keep the dimension of the last build rather than load the model.
         try:
             _, manifest = self.files.current()
@@ -227,70 +241,42 @@ class Indexer:
             pass
         return self.encoders[channel].dimension
 
-    def _vectors(self, model: str, keys: Sequence[str]) -> dict[str, np.ndarray]:
-        blobs = self.store.cached_vectors(model, keys)
+    def _vectors(self, model: str, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        hashes = [text_hash(t) for t in texts]
+        blobs = self.store.cached_vectors(model, hashes)
         return {h: np.frombuffer(b, dtype=np.float32) for h, b in blobs.items()}
 
     def _embed_missing(
-        self, channel: str, pieces: Sequence[Piece], *, progress: Progress | None
+        self, channel: str, texts: Sequence[str], *, progress: Progress | None
     ) -> set[str]:
-        """Embed and cache what the cache lacks for ``channel``: each passage's vector and its
-        sentences' vectors (one block per passage). Returns the hashes of the passages embedded.
-        """
+        """Embed and cache the texts the cache lacks for ``channel``; return the hashes."""
         model = self.models[channel]
-        by_hash = {text_hash(text): (text, spans) for text, spans in pieces}
-        keys = {h: block_hash(*piece) for h, piece in by_hash.items()}
-        cached = self.store.cached_vectors(model, [*by_hash, *keys.values()])
-        missing = [(h, by_hash[h]) for h in by_hash if h not in cached or keys[h] not in cached]
+        by_hash = {text_hash(t): t for t in texts}
+        cached = self.store.cached_vectors(model, list(by_hash))
+        missing = [(h, t) for h, t in by_hash.items() if h not in cached]
         total = len(missing)
         if progress:
             progress(0, total)
         for start in range(0, total, _BATCH):
             batch = missing[start : start + _BATCH]
-            found = embed_pieces(self.encoders[channel], [piece for _, piece in batch])
-            blobs: dict[str, bytes] = {}
-            for (h, _), passage, block in zip(batch, found.passages, found.sentences, strict=True):
-                blobs[h] = np.asarray(passage, dtype=np.float32).tobytes()
-                blobs[keys[h]] = np.asarray(block, dtype=np.float32).tobytes()
-            self.store.put_vectors(model, blobs)
+            matrix = self.encoders[channel].encode_passages([t for _, t in batch])
+            self.store.put_vectors(
+                model,
+                {
+                    h: np.asarray(v, dtype=np.float32).tobytes()
+                    for (h, _), v in zip(batch, matrix, strict=True)
+                },
+            )
             if progress:
                 progress(min(start + _BATCH, total), total)
         return {h for h, _ in missing}
 
 
-#: A passage's text and its sentences' ``(start, end)`` offsets within it.
-Piece = tuple[str, tuple[tuple[int, int], ...]]
-#: Cache keys of sentence blocks start with this (passage vectors are plain text hashes).
-_BLOCK = "sentences:"
-
-
-def block_hash(text: str, spans: Sequence[tuple[int, int]]) -> str:
-    """The cache key of a passage's sentence vectors: they depend on the passage (a model may
-    read each sentence in its context) and on where its sentences are."""
-    marks = ";".join(f"{a}-{b}" for a, b in spans)
-    return _BLOCK + text_hash(f"{text}\x00{marks}")
-
-
-def embed_pieces(encoder: Encoder, pieces: Sequence[Piece]) -> PassageVectors:
-    """Each passage's vector and its sentences' vectors, every sentence embedded on its own:
-    on XQuAD the best sentence found this way finds the answer more often than one pooled from
-    the passage's own pass (README, Models), and both are worth keeping. One call, so the
-    encoder batches passages and sentences by length together."""
-    texts = [text for text, _ in pieces]
-    sentences = [text[a:b].strip() or text for text, spans in pieces for a, b in spans]
-    vectors = encoder.encode_passages([*texts, *sentences])
-    blocks, cursor = [], len(texts)
-    for _, spans in pieces:
-        blocks.append(vectors[cursor : cursor + len(spans)])
-        cursor += len(spans)
-    return PassageVectors(passages=vectors[: len(texts)], sentences=tuple(blocks))
-
-
-def _spans(sentences: Sequence[Span], length: int) -> tuple[tuple[int, int], ...]:
-    """Sentence offsets of a passage (the whole text when it has none recorded)."""
-    return tuple((s.start, s.end) for s in sentences) or ((0, length),)
-
-
-def _pieces(document: Document, chunks: Sequence[Chunk]) -> list[Piece]:
-    """Every passage of a document with its sentence offsets."""
-    return [(document.text[c.start : c.end], _spans(c.sentences, c.end - c.start)) for c in chunks]
+def _texts(document: Document, chunks: Sequence[Chunk]) -> list[str]:
+    """Every text of a document that gets a vector: its passages and their sentences."""
+    texts: list[str] = []
+    for chunk in chunks:
+        passage = document.text[chunk.start : chunk.end]
+        texts.append(passage)
+        texts.extend(passage[s.start : s.end].strip() for s in chunk.sentences)
+    return texts

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,7 +29,7 @@ from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
 from retrieval.errors import IndexMissing
 from retrieval.highlight import CoverageScorer, SentenceTerms, highlight_span, sentence_terms
-from retrieval.index_files import IndexFiles, Manifest
+from retrieval.index_files import IndexFiles, Lease, Manifest
 from retrieval.lexical import LexicalIndex
 from retrieval.policy import DENSE, LEXICAL, Policy
 from retrieval.question import AnswerType
@@ -321,7 +322,11 @@ def _hit(dated: Dated, sources: Mapping[str, Source]) -> Hit:
 
 
 class Library:
-    """The current ``Retriever`` of a data directory, swapped when a new build is published."""
+    """The current ``Retriever`` of a data directory, swapped when a new build is published.
+
+    Each build in use is leased (``IndexFiles.lease_current``) until it is swapped out and the
+    last search on it has finished, so an old build is deleted as soon as no question uses it.
+    """
 
     def __init__(
         self,
@@ -337,34 +342,61 @@ class Library:
         self.policy = policy or default_policy(config)
         self.files = IndexFiles(data_dir=config.data_dir)
         self._lock = threading.Lock()
+        # Guards the swap and the count of searches per build (never held while loading).
+        self._using_lock = threading.Lock()
         self._name: str | None = None
-        self._retriever: Retriever | None = None
+        self._loaded: _Loaded | None = None
 
     @property
     def retriever(self) -> Retriever:
         """The current retriever, loading the published build on first use."""
-        if self._retriever is None:
+        if self._loaded is None:
             self.refresh()
-        assert self._retriever is not None
-        return self._retriever
+        assert self._loaded is not None
+        return self._loaded.retriever
 
     def refresh(self) -> bool:
         """Load the published build if it changed; return whether a new one was swapped in."""
         with self._lock:
             name = self.files.current_name()
-            if name is not None and name == self._name and self._retriever is not None:
+            if name is not None and name == self._name and self._loaded is not None:
                 return False
-            folder, manifest = self.files.current()
-            self._retriever = Retriever.from_folder(
-                folder,
-                manifest,
-                config=self.config,
-                store=self.store,
-                encoders=self.encoders,
-                policy=self.policy,
-            )
-            self._name = folder.name
+            folder, manifest, lease = self.files.lease_current()
+            try:
+                retriever = Retriever.from_folder(
+                    folder,
+                    manifest,
+                    config=self.config,
+                    store=self.store,
+                    encoders=self.encoders,
+                    policy=self.policy,
+                )
+            except BaseException:
+                lease.release()
+                raise
+            with self._using_lock:
+                old, self._loaded = self._loaded, _Loaded(retriever=retriever, lease=lease)
+                self._name = folder.name
+                if old is not None:
+                    old.retire()
             return True
+
+    @contextmanager
+    def _using(self) -> Iterator[Retriever]:
+        """The current retriever, counted as in use for the duration."""
+        if self._loaded is None:
+            self.refresh()
+        with self._using_lock:
+            loaded = self._loaded
+            assert loaded is not None
+            loaded.users += 1
+        try:
+            yield loaded.retriever
+        finally:
+            with self._using_lock:
+                loaded.users -= 1
+                if loaded.retired:
+                    loaded.retire()
 
     def search(
         self,
@@ -375,7 +407,8 @@ class Library:
         today: date | None = None,
     ) -> Answer:
         """Answer from the current build (under ``policy``, else the library's)."""
-        return self.retriever.search(question, k=k, policy=policy, today=today)
+        with self._using() as retriever:
+            return retriever.search(question, k=k, policy=policy, today=today)
 
     async def asearch(
         self, question: str, *, k: int = 3, executor: Executor | None = None
@@ -383,3 +416,25 @@ class Library:
         """Answer off the event loop (in ``executor``, else the loop's default pool)."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(executor, lambda: self.search(question, k=k))
+
+    def close(self) -> None:
+        """Let the current build go."""
+        with self._using_lock:
+            if self._loaded is not None:
+                self._loaded.retire()
+
+
+@dataclass(slots=True)
+class _Loaded:
+    """A build the library answers from: its retriever, its lease and the searches on it."""
+
+    retriever: Retriever
+    lease: Lease
+    users: int = 0
+    retired: bool = False
+
+    def retire(self) -> None:
+        """No new searches start here; the lease goes with the last search (call locked)."""
+        self.retired = True
+        if self.users == 0:
+            self.lease.release()

@@ -208,16 +208,14 @@ def test_answering_does_not_import_torch(encoder: e5.E5Encoder) -> None:
 
 
 def test_citebot_model_names_it(data_dir: Path, encoder: e5.E5Encoder) -> None:
-    config = RetrievalConfig(
-        data_dir=data_dir, model=BUNDLED_MULTILINGUAL, crosslingual_model="none"
-    )
+    config = RetrievalConfig(data_dir=data_dir, model=BUNDLED_MULTILINGUAL)
     loaded = load_encoders(config)
     assert set(loaded) == {"dense"}
     dense = loaded["dense"]
     assert isinstance(dense, e5.E5Encoder) and dense.folder == encoder.folder
     assert dense.name == BUNDLED_MULTILINGUAL and dense.dimension == 384
-    both = load_encoders(config.model_copy(update={"crosslingual_model": BUNDLED_MULTILINGUAL}))
-    assert both["dense"] is both["xling"]
+    # It is the default.
+    assert RetrievalConfig().model == BUNDLED_MULTILINGUAL
 
 
 # -- the encoder ----------------------------------------------------------------------------------
