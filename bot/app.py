@@ -108,7 +108,7 @@ async def _post_init(app: Application) -> None:
     app.bot_data["runtime"] = runtime
     await register_commands(app.bot)
     runtime.start_watching()
-    log.info("citebot is ready: %d passages", services.store.corpus.passage_count())
+    log.info("citebot is ready: %d passages", services.stats().passages)
 
 
 async def _post_shutdown(app: Application) -> None:

@@ -5,19 +5,23 @@ Commands that need no model (``sources``, ``remove``, ``history``) never import 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from bot.settings import Settings
-from corpus.errors import CorpusError, DocumentError
-from corpus.loaders import SUPPORTED_SUFFIXES, Document, load_path
+from corpus.errors import CorpusError, DocumentError, FetchError
+from corpus.loaders import SUPPORTED_SUFFIXES, Document
 from corpus.models import Answer
 from retrieval.errors import RetrievalError
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 # Everything the command line reports as one line instead of a traceback.
 _EXPECTED = (CorpusError, RetrievalError, OSError)
@@ -28,7 +32,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def _services(ctx: click.Context) -> Any:
+def _services(ctx: click.Context) -> Services:
     from bot.services import Services
 
     obj = ctx.ensure_object(dict)
@@ -59,25 +63,34 @@ def cli(ctx: click.Context) -> None:
             _fail(f"invalid settings: {exc}", 2)
 
 
-def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and p.suffix.lower() in SUPPORTED_SUFFIXES
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if not found:
-                _fail(f"{path}: no documents found ({', '.join(SUPPORTED_SUFFIXES)})")
-            yield from found
-        else:
-            yield path
+def _files(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        found = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and p.suffix.lower() in SUPPORTED_SUFFIXES
+            and not any(part.startswith(".") for part in p.relative_to(path).parts)
+        )
+        if not found:
+            _fail(f"{path}: no documents found ({', '.join(SUPPORTED_SUFFIXES)})")
+        yield from found
+    else:
+        yield path
+
+
+def _is_link(item: str) -> bool:
+    return item.lower().startswith(("http://", "https://")) or "://" in item
+
+
+def _fetched(services: Services, url: str, overrides: dict[str, Any]) -> Document:
+    """The document behind a link: the same fetch, checks, limits and metadata as /add."""
+    fetched, metadata = asyncio.run(services.fetch_link(url, overrides))
+    return services.load(fetched.data, fetched.name, metadata)
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True))
+@click.argument("sources", nargs=-1, required=True, metavar="PATH_OR_URL...")
 @click.option("--title", help="Title, for files without metadata (.txt, some PDFs).")
 @click.option("--published", help="Publication date: 2025-09-24 or 2025-09.")
 @click.option("--url", help="Where the document is published; also its identity.")
@@ -88,33 +101,47 @@ def _files(paths: tuple[Path, ...]) -> Iterator[Path]:
 @click.pass_context
 def ingest(
     ctx: click.Context,
-    paths: tuple[Path, ...],
+    sources: tuple[str, ...],
     as_json: bool,
     **metadata: Any,
 ) -> None:
-    """Add or replace documents (files or folders) in the corpus.
+    """Add or replace documents (files, folders or links) in the corpus.
 
     Markdown files carry YAML front matter (title, published, url, publisher, language, cites);
-    flags fill in or override metadata for every file. A document with the same URL (else the
-    same file name) as one already in the corpus replaces it; unchanged documents are skipped.
-    If any file is invalid, nothing is written.
+    flags fill in or override metadata for every document. A link (http or https) is fetched
+    exactly as the bot's /add fetches it, with the same checks and limits (public addresses
+    only unless CITEBOT_ALLOW_PRIVATE_URLS=1, at most 20 MB, 30 s) and the link as its URL.
+    A document with the same URL (else the same file name) as one already in the corpus
+    replaces it; unchanged documents are skipped. If any document is invalid, nothing is
+    written.
     """
     overrides = {k: (list(v) if k == "cites" else v) for k, v in metadata.items() if v}
+    services = _services(ctx)
     documents: list[Document] = []
     errors: list[str] = []
-    for path in _files(paths):
-        try:
-            documents.append(load_path(path, overrides))
-        except DocumentError as exc:
-            errors.append(f"{path}: {exc.problem}")
+    for item in sources:
+        if _is_link(item):
+            try:
+                documents.append(_fetched(services, item, overrides))
+            except (FetchError, DocumentError) as exc:
+                errors.append(f"{item}: {exc.problem if isinstance(exc, DocumentError) else exc}")
+            continue
+        path = Path(item)
+        if not path.exists():
+            errors.append(f"{item}: no such file or directory")
+            continue
+        for file in _files(path):
+            try:
+                documents.append(services.load_file(file, overrides))
+            except DocumentError as exc:
+                errors.append(f"{file}: {exc.problem}")
     if errors:
         for line in errors:
             click.echo(f"citebot: error: {line}", err=True)
-        _fail(f"nothing was ingested ({len(errors)} invalid file(s))")
-    services = _services(ctx)
+        _fail(f"nothing was ingested ({len(errors)} invalid document(s))")
     try:
         with _Progress(enabled=not as_json) as progress:
-            results = services.indexer.ingest(documents, progress=progress)
+            results = services.ingest(documents, progress=progress)
     except _EXPECTED as exc:
         _fail(str(exc))
     for result in results:
@@ -170,7 +197,7 @@ class _Progress:
 @click.pass_context
 def sources(ctx: click.Context, as_json: bool) -> None:
     """List the documents of the corpus, newest first."""
-    for source in _services(ctx).store.corpus.sources():
+    for source in _services(ctx).sources():
         if as_json:
             click.echo(json.dumps(source.model_dump(mode="json"), ensure_ascii=False))
         else:
@@ -186,7 +213,7 @@ def sources(ctx: click.Context, as_json: bool) -> None:
 def remove(ctx: click.Context, source_id: str) -> None:
     """Remove a source (by the id `citebot sources` shows) and its passages everywhere."""
     try:
-        source = _services(ctx).indexer.remove(source_id)
+        source = _services(ctx).remove(source_id)
     except _EXPECTED as exc:
         _fail(str(exc))
     click.echo(f"removed   {source.id}  {source.title}")
@@ -209,7 +236,7 @@ def history(ctx: click.Context, limit: int, as_json: bool) -> None:
     Each line: time, action, source id, content hash, what, and who (`cli` or
     `telegram:<moderator id>`).
     """
-    for entry in _services(ctx).store.moderation.history(limit):
+    for entry in _services(ctx).history(limit):
         if as_json:
             click.echo(json.dumps(entry._asdict(), ensure_ascii=False))
         else:
@@ -250,7 +277,7 @@ def reindex(ctx: click.Context) -> None:
     services = _services(ctx)
     try:
         with _Progress(enabled=True) as progress:
-            manifest = services.indexer.reindex(progress=progress)
+            manifest = services.reindex(progress=progress)
     except _EXPECTED as exc:
         _fail(str(exc))
     click.echo(
@@ -287,12 +314,11 @@ def ask(ctx: click.Context, question: str, k: int, as_json: bool) -> None:
     services = _services(ctx)
     questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else iter([question])
     try:
-        library = services.library
         for text in questions:
             if question == "-" and not text.strip():
                 continue
             try:
-                answer = library.search(text, k=k)
+                answer = services.ask(text, k=k)
             except RetrievalError as exc:
                 if question != "-":
                     raise
@@ -314,10 +340,10 @@ def chat(ctx: click.Context, k: int) -> None:
     """Ask questions at an interactive prompt (the same answers the bot gives)."""
     services = _services(ctx)
     try:
-        library = services.library
+        count = services.stats().passages
+        services.ask("warm up", k=1)  # loads the model and the index before the first prompt
     except _EXPECTED as exc:
         _fail(str(exc))
-    count = services.store.corpus.passage_count()
     click.echo(f"citebot: {count} passages. Ask a question; an empty line or Ctrl-D quits.")
     while True:
         try:
@@ -328,7 +354,7 @@ def chat(ctx: click.Context, k: int) -> None:
         if not text.strip():
             return
         try:
-            _print_answer(library.search(text, k=k))
+            _print_answer(services.ask(text, k=k))
         except RetrievalError as exc:
             click.echo(f"  {exc}")
 
@@ -366,8 +392,8 @@ def run(ctx: click.Context, webhook: bool) -> None:
         _fail("--webhook needs CITEBOT_WEBHOOK_URL, the public URL Telegram posts updates to", 2)
     configure_logging(settings.log_level)
     services = _services(ctx)
-    shared = services.store.shared
-    if webhook and services.store.engine == "postgresql" and settings.webhook_secret is None:
+    shared = services.shared
+    if webhook and services.engine == "postgresql" and settings.webhook_secret is None:
         _fail(
             "webhook replicas need CITEBOT_WEBHOOK_SECRET, the same for every replica "
             "(1-256 characters: letters, digits, _ and -)",

@@ -6,8 +6,11 @@ Passages are always quoted in their own language; only the interface is translat
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+
+from corpus.errors import CorpusError, DocumentError
 
 LANGUAGES = ("en", "ru", "be")
 DEFAULT = "en"
@@ -33,3 +36,18 @@ def t(language: str, key: str, **values: object) -> str:
     catalogue = _catalogue(language if language in LANGUAGES else DEFAULT)
     template = catalogue.get(key) or _catalogue(DEFAULT)[key]
     return template.format(**values) if values else template
+
+
+def reason(language: str, error: CorpusError) -> str:
+    """Why ``error`` refused something, in ``language``: the catalogue's ``reason_<code>``
+    filled in from the error's params, else the error's own English (without a file name)."""
+    english = error.problem if isinstance(error, DocumentError) else str(error)
+    return explain(language, error.code, error.params, english)
+
+
+def explain(language: str, code: str | None, params: Mapping[str, object], english: str) -> str:
+    """A reason ``code`` in ``language``, or ``english`` where there is no translation."""
+    if code is None or language not in LANGUAGES:
+        return english
+    template = _catalogue(language).get(f"reason_{code}")
+    return template.format(**params) if template else english

@@ -16,6 +16,7 @@ from telegram.constants import InlineQueryLimit, MessageLimit
 
 from bot.i18n import t
 from corpus.models import Hit, Source
+from corpus.periods import Period
 
 _TAG = re.compile(r"<[^>]+>")
 # Room kept free under the limit for the navigation line and a safety margin.
@@ -39,14 +40,24 @@ def plain(markup: str) -> str:
     return html.unescape(_TAG.sub("", markup))
 
 
-def citation(source: Source, language: str, *, page: int | None = None) -> str:
-    """Title (linked when there is a URL), publisher, date; the sources it relies on."""
+def citation(
+    source: Source,
+    language: str,
+    *,
+    page: int | None = None,
+    link: str | None = None,
+    attribution: str | None = None,
+) -> str:
+    """Title (linked, at the quoted sentence when ``link`` has a text fragment), publisher (and
+    who the document says the statement comes from), date; the sources it relies on."""
     title = esc(source.title)
-    if source.url:
-        title = f'<a href="{esc(source.url)}">{title}</a>'
+    href = link or source.url
+    if href:
+        title = f'<a href="{esc(href)}">{title}</a>'
     parts = [f"📄 {title}"]
-    if source.publisher:
-        parts.append(esc(source.publisher))
+    who = _by(source, attribution, language)
+    if who:
+        parts.append(esc(who))
     parts.append(esc(t(language, "published", date=source.published)))
     if page:
         parts.append(esc(t(language, "page", page=page)))
@@ -54,6 +65,99 @@ def citation(source: Source, language: str, *, page: int | None = None) -> str:
     if source.cites:
         line += "\n<i>" + esc(t(language, "relies_on", cites=", ".join(source.cites))) + "</i>"
     return line
+
+
+def _by(source: Source, attribution: str | None, language: str) -> str | None:
+    """The publisher, or "AP, via Example News" when the document attributes the statement."""
+    if attribution and source.publisher:
+        return t(language, "via", who=attribution, publisher=source.publisher)
+    return attribution or source.publisher
+
+
+def date_label(hit: Hit, language: str) -> str:
+    """When the hit's answering sentence is true, as a reader says it ("1 November 2026")."""
+    iso = hit.as_of or hit.source.published
+    try:
+        return Period.from_iso(iso).label(language)
+    except ValueError:
+        return iso
+
+
+#: Words after a figure that say what it counts ("1,080 political prisoners").
+_FIGURE_WORDS = 3
+_WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
+
+
+def figure_phrase(hit: Hit) -> str | None:
+    """The figure of the answering sentence with the words after it that say what it counts,
+    up to the next punctuation: "1,080 political prisoners", "1 080 палітвязняў"."""
+    if not hit.figure:
+        return None
+    sentence = hit.highlight_text
+    at = sentence.find(hit.figure)
+    if at < 0:
+        return hit.figure
+    end = at + len(hit.figure)
+    words = []
+    for match in _WORD.finditer(sentence, end):
+        gap = sentence[end : match.start()]
+        if gap.strip() or len(words) >= _FIGURE_WORDS:
+            break
+        words.append(match.group())
+        end = match.end()
+    return " ".join([hit.figure, *words])
+
+
+def _source_name(hit: Hit) -> str:
+    return hit.source.publisher or hit.source.title
+
+
+def headline(hit: Hit, language: str) -> str | None:
+    """The figure, its date and its source, in bold: what a reader must not miss."""
+    phrase = figure_phrase(hit)
+    if phrase is None:
+        return None
+    text = t(
+        language, "lead", figure=phrase, date=date_label(hit, language), source=_source_name(hit)
+    )
+    return f"<b>{esc(text)}</b>"
+
+
+def time_blocks(earlier: Sequence[Hit], differs: Sequence[Hit], language: str) -> str:
+    """ "Sources differ" (each other source's figure for the same month) and "Earlier" (older
+    figures, newest first), one line each."""
+    blocks = []
+    if differs:
+        lines = [f"<b>{esc(t(language, 'differs_title'))}</b>"]
+        for hit in differs:
+            lines.append(
+                esc(
+                    t(
+                        language,
+                        "differs_line",
+                        figure=figure_phrase(hit) or hit.highlight_text,
+                        source=_source_name(hit),
+                        date=date_label(hit, language),
+                    )
+                )
+            )
+        blocks.append("\n".join(lines))
+    if earlier:
+        lines = [f"<b>{esc(t(language, 'earlier_title'))}</b>"]
+        for hit in earlier:
+            lines.append(
+                esc(
+                    t(
+                        language,
+                        "earlier_line",
+                        date=date_label(hit, language),
+                        figure=figure_phrase(hit) or shorten(hit.highlight_text, 80),
+                        source=_source_name(hit),
+                    )
+                )
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
 
 
 def quote(hit: Hit, *, budget: int) -> str:
@@ -103,11 +207,19 @@ def _cut_sentence(sentence: str, budget: int) -> str:
     return f"<blockquote><b>{esc(cut)}</b> …</blockquote>"
 
 
-def hit_block(hit: Hit, language: str, *, budget: int) -> str:
-    """One passage and its citation."""
-    cite = citation(hit.source, language, page=hit.passage.page)
-    room = budget - visible_length(cite) - 2
-    return quote(hit, budget=room) + "\n" + cite
+def hit_block(hit: Hit, language: str, *, budget: int, lead: bool = False) -> str:
+    """One passage and its citation; a ``lead`` passage opens with its figure and date."""
+    cite = citation(
+        hit.source,
+        language,
+        page=hit.passage.page,
+        link=hit.link,
+        attribution=hit.attribution,
+    )
+    top = headline(hit, language) if lead else None
+    room = budget - visible_length(cite) - 2 - (visible_length(top) + 1 if top else 0)
+    block = quote(hit, budget=room) + "\n" + cite
+    return f"{top}\n{block}" if top else block
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,36 +231,59 @@ class Page:
     count: int
 
 
-def answer_page(hits: Sequence[Hit], language: str, *, start: int = 0) -> Page:
-    """Up to ``PER_PAGE`` passages from ``start`` that fit in one message."""
+def answer_page(
+    hits: Sequence[Hit],
+    language: str,
+    *,
+    start: int = 0,
+    earlier: Sequence[Hit] = (),
+    differs: Sequence[Hit] = (),
+) -> Page:
+    """Up to ``PER_PAGE`` passages from ``start`` that fit in one message. The first page
+    leads with the first passage's figure and date, then "Sources differ" and "Earlier"."""
     blocks: list[str] = []
     used = 0
+    times = time_blocks(earlier, differs, language) if start == 0 else ""
+    reserved = visible_length(times) + 2 if times else 0
     for hit in hits[start : start + PER_PAGE]:
-        remaining = _MESSAGE_BUDGET - used - 2
+        remaining = _MESSAGE_BUDGET - used - 2 - reserved
+        first = not blocks
         # The first passage may use the whole message; later ones only what is left.
-        block = hit_block(hit, language, budget=remaining if blocks else _MESSAGE_BUDGET)
+        block = hit_block(
+            hit,
+            language,
+            budget=remaining if blocks else _MESSAGE_BUDGET - reserved,
+            lead=first and start == 0,
+        )
         size = visible_length(block) + 2
         if blocks and used + size > _MESSAGE_BUDGET:
             break
         blocks.append(block)
         used += size
-    return Page(html="\n\n".join(blocks), first=start, count=len(blocks))
+        if first and times:
+            blocks.append(times)
+    count = len(blocks) - (1 if times and blocks else 0)
+    return Page(html="\n\n".join(blocks), first=start, count=count)
 
 
-def inline_title(hit: Hit) -> str:
-    """The answering sentence, shortened for an inline result's title."""
-    return shorten(hit.highlight_text, 120)
+def inline_title(hit: Hit, language: str) -> str:
+    """The figure and its date when the sentence states one, else the answering sentence,
+    shortened for an inline result's title (the date first: a reader picks by it)."""
+    phrase = figure_phrase(hit)
+    date = t(language, "as_of", date=date_label(hit, language))
+    text = f"{phrase}, {date}" if phrase else f"{date}: {hit.highlight_text}"
+    return shorten(text, 120)
 
 
 def inline_description(hit: Hit, language: str) -> str:
-    """Source and date, for an inline result's description."""
-    parts = [hit.source.publisher or hit.source.title, hit.source.published]
+    """The answering sentence and the source, for an inline result's description."""
+    parts = [hit.highlight_text, _source_name(hit)]
     return shorten(" · ".join(p for p in parts if p), 200)
 
 
 def inline_message(hit: Hit, language: str) -> str:
-    """The message an inline result posts: the passage and its citation."""
-    return hit_block(hit, language, budget=_MESSAGE_BUDGET)
+    """The message an inline result posts: the passage, led by its figure and date."""
+    return hit_block(hit, language, budget=_MESSAGE_BUDGET, lead=True)
 
 
 def shorten(text: str, limit: int) -> str:

@@ -25,5 +25,5 @@ async def is_moderator(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> bool
     settings = settings_of(context)
     if user_id == settings.owner or user_id in settings.moderators:
         return True
-    stored = await asyncio.to_thread(runtime(context).services.store.moderation.moderators)
+    stored = await asyncio.to_thread(runtime(context).services.moderators)
     return user_id in stored

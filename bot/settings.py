@@ -9,8 +9,9 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from retrieval.config import BUNDLED_CROSSLINGUAL, BUNDLED_MODEL, RetrievalConfig
+from retrieval.config import RetrievalConfig
 
+_RETRIEVAL = RetrievalConfig.model_fields
 _TOKEN = re.compile(r"^\d{5,20}:[A-Za-z0-9_-]{20,}$")
 
 
@@ -24,23 +25,23 @@ class Settings(BaseSettings):
     telegram_file_url: str = Field(
         default="https://api.telegram.org/file/bot", alias="TELEGRAM_FILE_URL"
     )
-    data_dir: Path = Field(default=Path("data"), alias="CITEBOT_DATA_DIR")
+    # The retrieval settings take their defaults from RetrievalConfig: each is defined once.
+    data_dir: Path = Field(default=_RETRIEVAL["data_dir"].default, alias="CITEBOT_DATA_DIR")
     # PostgreSQL shared by replicas; unset: SQLite in the data directory. A secret: it may
     # hold a password.
     database_url: SecretStr | None = Field(default=None, alias="CITEBOT_DATABASE_URL")
-    model: str = Field(default=BUNDLED_MODEL, alias="CITEBOT_MODEL")
-    crosslingual_model: str = Field(
-        default=BUNDLED_CROSSLINGUAL, alias="CITEBOT_CROSSLINGUAL_MODEL"
+    model: str = Field(default=_RETRIEVAL["model"].default, alias="CITEBOT_MODEL")
+    query_threads: int = Field(
+        default=_RETRIEVAL["query_threads"].default, ge=0, alias="CITEBOT_QUERY_THREADS"
     )
-    torch_threads: int = Field(default=1, ge=0, alias="CITEBOT_TORCH_THREADS")
-    ingest_threads: int = Field(default=0, ge=0, alias="CITEBOT_INGEST_THREADS")
-    onnx: bool = Field(default=True, alias="CITEBOT_ONNX")
-    min_confidence: float = Field(default=0.475, alias="CITEBOT_MIN_CONFIDENCE")
-    min_confidence_same_language: float = Field(
-        default=0.30, alias="CITEBOT_MIN_CONFIDENCE_SAME_LANGUAGE"
+    ingest_threads: int = Field(
+        default=_RETRIEVAL["ingest_threads"].default, ge=0, alias="CITEBOT_INGEST_THREADS"
     )
-    min_confidence_cross_language: float = Field(
-        default=0.15, alias="CITEBOT_MIN_CONFIDENCE_CROSS_LANGUAGE"
+    min_confidence: float | None = Field(
+        default=_RETRIEVAL["min_confidence"].default,
+        ge=0.0,
+        le=1.0,
+        alias="CITEBOT_MIN_CONFIDENCE",
     )
     log_level: str = Field(default="INFO", alias="CITEBOT_LOG_LEVEL")
     moderators: Annotated[frozenset[int], NoDecode] = Field(
@@ -87,11 +88,7 @@ class Settings(BaseSettings):
         return RetrievalConfig(
             data_dir=self.data_dir,
             model=self.model,
-            crosslingual_model=self.crosslingual_model,
-            torch_threads=self.torch_threads,
+            query_threads=self.query_threads,
             ingest_threads=self.ingest_threads,
-            onnx=self.onnx,
             min_confidence=self.min_confidence,
-            min_confidence_same_language=self.min_confidence_same_language,
-            min_confidence_cross_language=self.min_confidence_cross_language,
         )

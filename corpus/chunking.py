@@ -1,21 +1,37 @@
-"""Text -> passages of whole sentences, each with exact character offsets into the source text."""
+"""Text -> passages of whole sentences, each with exact character offsets into the source text.
+
+No passage is longer than ``ChunkingOptions.max_chars`` (at most ``MAX_PASSAGE_CHARS``): a
+sentence longer than that (text without punctuation) is cut at word boundaries, and a word
+longer than that between characters. The cost is linear in the length of the text.
+"""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import sentencex
 
+from corpus.errors import DocumentError
+from corpus.loaders import Document
 from corpus.models import Span
+
+#: The hard ceiling on a passage's length in characters (what an encoder reads is a few hundred
+#: tokens anyway; an unbounded passage made USE-m3 allocate gigabytes).
+MAX_PASSAGE_CHARS = 2_000
+#: Passages of one document at most: each is embedded with its sentences, about 50 passages a
+#: second on two cores, so this is a few minutes of embedding. Checked before any embedding.
+MAX_PASSAGES = 5_000
 
 _PARAGRAPH = re.compile(r"\n\s*\n|\n")
 # A break before a lower-case letter is an abbreviation ("и др. оппозиционеры", "e.g. this").
 _STARTS_LOWER = re.compile(r"^\W*[a-zа-яёіў]", re.UNICODE)
 # A break after a lone capital is an initial ("А. Бяляцкі", "J. Smith").
 _ENDS_WITH_INITIAL = re.compile(r"(?:^|[\s(«\"“])\w\.\s*$", re.UNICODE)
+_INITIAL_AT_END = re.compile(r"[\s(«\"“]\w\.\s*$", re.UNICODE)
+_TAIL = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +53,24 @@ class ChunkingOptions:
     max_sentences: int = 4
     max_chars: int = 1200
 
+    def __post_init__(self) -> None:
+        if not 1 <= self.max_chars <= MAX_PASSAGE_CHARS:
+            raise ValueError(f"max_chars must be between 1 and {MAX_PASSAGE_CHARS}")
+
+
+def chunk_document(document: Document, options: ChunkingOptions | None = None) -> list[Chunk]:
+    """The passages of a loaded document; ``DocumentError`` if it would make too many."""
+    chunks = chunk_text(
+        document.text,
+        document.metadata["language"],
+        pages=document.pages,
+        options=options,
+        limit=MAX_PASSAGES,
+    )
+    if len(chunks) > MAX_PASSAGES:
+        raise DocumentError(document.name, "too_many_passages", limit=MAX_PASSAGES)
+    return chunks
+
 
 def chunk_text(
     text: str,
@@ -44,11 +78,13 @@ def chunk_text(
     *,
     pages: Sequence[Span] = (),
     options: ChunkingOptions | None = None,
+    limit: int | None = None,
 ) -> list[Chunk]:
     """Split a document into passages of whole sentences.
 
     Passages never cross a page (``pages`` are the page ranges of a PDF, numbered from 1) and only
     cross a paragraph break to carry a lone short sentence, such as a heading, into what follows.
+    With ``limit``, splitting stops once there are more than ``limit`` passages.
     """
     options = options or ChunkingOptions()
     regions = list(pages) or [Span(start=0, end=len(text))]
@@ -57,26 +93,31 @@ def chunk_text(
         page = number if pages else None
         carried: list[Span] = []
         for paragraph in _paragraphs(text, region):
-            sentences = carried + _sentences(text, paragraph, language)
+            sentences = carried + _bounded(text, _sentences(text, paragraph, language), options)
             carried = []
             if len(sentences) == 1 and len(text[sentences[0].start : sentences[0].end]) < 200:
                 carried = sentences
                 continue
             chunks.extend(_group(text, sentences, page, options))
+            if limit is not None and len(chunks) > limit:
+                return chunks
         if carried:
             chunks.extend(_group(text, carried, page, options))
     return chunks
 
 
-def _paragraphs(text: str, region: Span | None = None) -> list[Span]:
+def _paragraphs(text: str, region: Span | None = None) -> Iterator[Span]:
+    # A generator: a text of short lines has as many paragraphs as lines.
     start, end = (region.start, region.end) if region else (0, len(text))
-    spans: list[Span] = []
     cursor = start
     for match in _PARAGRAPH.finditer(text, start, end):
-        spans.append(Span(start=cursor, end=match.start()))
+        span = _strip(text, Span(start=cursor, end=match.start()))
+        if span.end > span.start:
+            yield span
         cursor = match.end()
-    spans.append(Span(start=cursor, end=end))
-    return [s for s in (_strip(text, s) for s in spans) if s.end > s.start]
+    span = _strip(text, Span(start=cursor, end=end))
+    if span.end > span.start:
+        yield span
 
 
 def _strip(text: str, span: Span) -> Span:
@@ -102,10 +143,9 @@ def _sentences(text: str, paragraph: Span, language: str) -> list[Span]:
         cursor = end
     merged: list[Span] = []
     for span in raw:
-        piece = chunk[span.start : span.end]
         if merged and (
-            _STARTS_LOWER.match(piece)
-            or _ENDS_WITH_INITIAL.search(chunk[merged[-1].start : merged[-1].end])
+            _STARTS_LOWER.match(chunk[span.start : span.end])
+            or _ends_with_initial(chunk, merged[-1])
         ):
             merged[-1] = Span(start=merged[-1].start, end=span.end)
         else:
@@ -113,6 +153,42 @@ def _sentences(text: str, paragraph: Span, language: str) -> list[Span]:
     if not merged:
         merged = [Span(start=0, end=len(chunk))]
     return [Span(start=s.start + paragraph.start, end=s.end + paragraph.start) for s in merged]
+
+
+def _ends_with_initial(chunk: str, span: Span) -> bool:
+    # Only the end of the sentence is looked at: a sentence grown by merging can be long, and
+    # searching all of it at every merge would be quadratic.
+    if span.end - span.start <= _TAIL:
+        return bool(_ENDS_WITH_INITIAL.search(chunk[span.start : span.end]))
+    return bool(_INITIAL_AT_END.search(chunk[span.end - _TAIL : span.end]))
+
+
+def _bounded(text: str, sentences: list[Span], options: ChunkingOptions) -> list[Span]:
+    """The sentences, with any longer than ``max_chars`` cut at word boundaries."""
+    limit = options.max_chars
+    out: list[Span] = []
+    for sentence in sentences:
+        start = sentence.start
+        while sentence.end - start > limit:
+            # The last whitespace within the limit, if any; else cut between characters.
+            cut = _last_space(text, start + 1, start + limit)
+            end = cut if cut > start else start + limit
+            piece = _strip(text, Span(start=start, end=end))
+            if piece.end > piece.start:
+                out.append(piece)
+            start = end
+        piece = _strip(text, Span(start=start, end=sentence.end))
+        if piece.end > piece.start:
+            out.append(piece)
+    return out
+
+
+def _last_space(text: str, start: int, end: int) -> int:
+    """The index of the last whitespace character in ``text[start:end]``, or -1."""
+    for index in range(end - 1, start - 1, -1):
+        if text[index].isspace():
+            return index
+    return -1
 
 
 def _group(

@@ -13,17 +13,20 @@ single writer, so a replace or a version bump never interleaves with another.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from corpus.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 #: The SQLite database's file name inside the data directory.
 DB_NAME = "citebot.sqlite3"
@@ -32,8 +35,12 @@ WRITER_LOCK = 0x63697465  # "cite"
 MIGRATION_LOCK = 0x6D696772  # "migr"
 #: Connections a PostgreSQL store keeps at most (questions, writes and the bot's shared state).
 POOL_SIZE = 16
-#: Seconds to wait for a connection from the pool (or for SQLite's write lock).
+#: Seconds to wait for a connection from the pool, or for a lock (SQLite's write lock,
+#: PostgreSQL's writer lock and row locks) before a change is refused as busy.
 WAIT_SECONDS = 30.0
+#: Seconds PostgreSQL's table rewrite after a removal waits for its lock: questions of every
+#: replica queue behind a rewrite that waits, so it gives up early (the next removal redoes it).
+REWRITE_WAIT_SECONDS = 5.0
 
 
 class Cursor(Protocol):
@@ -81,6 +88,12 @@ class Database(ABC):
             return db.execute(sql, params).fetchall()
 
     @abstractmethod
+    def forget_deleted(self, tables: Sequence[str]) -> None:
+        """After a committed change that deleted text from ``tables``: leave none of it readable
+        in the database's files. Never raises (the change is committed and its reply must not
+        fail): what cannot be done now is logged and done by the next removal."""
+
+    @abstractmethod
     def close(self, *, timeout: float = 30.0) -> None:
         """Release every connection (after the operations in flight finish)."""
 
@@ -91,13 +104,23 @@ class Database(ABC):
 
 @contextmanager
 def _translated(
-    errors: type[Exception] | tuple[type[Exception], ...], where: str
+    errors: type[Exception] | tuple[type[Exception], ...],
+    where: str,
+    busy: Callable[[Exception], bool],
 ) -> Iterator[None]:
-    """The engine's own exceptions become ``StoreError``, once, here."""
+    """The engine's own exceptions become ``StoreError``, once, here; a lock waited for longer
+    than ``WAIT_SECONDS`` is said as the "busy" reason."""
     try:
         yield
     except errors as exc:
+        if busy(exc):
+            raise StoreError.because("busy", seconds=f"{WAIT_SECONDS:g}") from exc
         raise StoreError(f"database error ({where}): {exc}") from exc
+
+
+def _sqlite_busy(exc: Exception) -> bool:
+    message = str(exc)
+    return "locked" in message or "busy" in message
 
 
 # -- SQLite --------------------------------------------------------------------------------------
@@ -151,6 +174,9 @@ class SqliteDatabase(Database):
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("PRAGMA synchronous=FULL")
                 db.execute("PRAGMA foreign_keys=ON")
+                # Deleted rows and freed pages are overwritten with zeros (a removal is often a
+                # takedown; some builds of SQLite do this by default, most do not).
+                db.execute("PRAGMA secure_delete=ON")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open {self.path}: {exc}") from exc
             self._local.db = db
@@ -174,7 +200,7 @@ class SqliteDatabase(Database):
     @contextmanager
     def transaction(self, *, exclusive: bool = True) -> Iterator[Connection]:
         # SQLite has one writer at a time whatever ``exclusive`` says.
-        with self._tracked(), _translated(sqlite3.Error, self.describe()):
+        with self._tracked(), _translated(sqlite3.Error, self.describe(), _sqlite_busy):
             db = self._db()
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -186,7 +212,7 @@ class SqliteDatabase(Database):
 
     @contextmanager
     def snapshot(self) -> Iterator[Connection]:
-        with self._tracked(), _translated(sqlite3.Error, self.describe()):
+        with self._tracked(), _translated(sqlite3.Error, self.describe(), _sqlite_busy):
             db = self._db()
             if db.in_transaction:  # nested in a transaction of this thread: already consistent
                 yield _SqliteConnection(db)
@@ -199,8 +225,21 @@ class SqliteDatabase(Database):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         # One statement is already consistent in SQLite: no BEGIN/COMMIT round trip.
-        with self._tracked(), _translated(sqlite3.Error, self.describe()):
+        with self._tracked(), _translated(sqlite3.Error, self.describe(), _sqlite_busy):
             return self._db().execute(sql, tuple(params)).fetchall()
+
+    def forget_deleted(self, tables: Sequence[str]) -> None:
+        # Deleted rows are zeroed in place (secure_delete), but the write-ahead log still holds
+        # the pages as they were: checkpoint it into the database and truncate it. This waits
+        # for readers (up to the busy timeout); if they never let go, the next change does it.
+        try:
+            with self._tracked():
+                row = self._db().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except (sqlite3.Error, StoreError) as exc:
+            row = (1,)
+            log.warning("the write-ahead log could not be truncated yet: %s", exc)
+        if row and row[0]:
+            log.warning("the write-ahead log could not be truncated yet: readers hold it")
 
     def close(self, *, timeout: float = 30.0) -> None:
         with self._idle:
@@ -270,6 +309,7 @@ class PostgresDatabase(Database):
                 timeout=WAIT_SECONDS,
                 open=True,
                 name="citebot",
+                configure=_bounded_lock_waits,
             )
             self.pool.wait(timeout=WAIT_SECONDS)
         except (psycopg.Error, Exception) as exc:
@@ -283,10 +323,14 @@ class PostgresDatabase(Database):
         from psycopg_pool import PoolTimeout
 
         with (
-            _translated((self._psycopg.Error, PoolTimeout), self.describe()),
+            _translated((self._psycopg.Error, PoolTimeout), self.describe(), self._busy),
             self.pool.connection() as conn,
         ):
             yield conn
+
+    def _busy(self, exc: Exception) -> bool:
+        # lock_timeout (set on every connection) ran out: the writer lock or a row lock.
+        return isinstance(exc, self._psycopg.errors.LockNotAvailable)
 
     @contextmanager
     def transaction(self, *, exclusive: bool = True) -> Iterator[Connection]:
@@ -320,8 +364,34 @@ class PostgresDatabase(Database):
         except self._psycopg.Error as exc:
             raise StoreError(f"cannot connect to PostgreSQL at {self.describe()}: {exc}") from exc
 
+    def forget_deleted(self, tables: Sequence[str]) -> None:
+        # A plain VACUUM frees deleted rows for reuse but leaves their bytes in the pages and
+        # the indexes until overwritten (measured: a removed row that was last on its page, and
+        # its URL in the unique index, were still in the files). VACUUM FULL rewrites each
+        # table with its indexes and TOAST into new files and deletes the old ones; it locks
+        # one table at a time, for well under a second on a corpus of 500 documents (README,
+        # Privacy). The server's write-ahead log is the operator's (README, Deployment).
+        try:
+            with self._connection() as conn:
+                conn.autocommit = True  # VACUUM runs outside a transaction
+                try:
+                    conn.execute(f"SET lock_timeout = '{int(REWRITE_WAIT_SECONDS * 1000)}ms'")
+                    conn.execute(f"VACUUM FULL {', '.join(tables)}")
+                finally:
+                    conn.execute(f"SET lock_timeout = '{int(WAIT_SECONDS * 1000)}ms'")
+                    conn.autocommit = False
+        except StoreError as exc:
+            log.warning("removed text could not be rewritten out of the tables yet: %s", exc)
+
     def close(self, *, timeout: float = 30.0) -> None:
         self.pool.close(timeout=timeout)
+
+
+def _bounded_lock_waits(conn: Any) -> None:
+    """Every pooled connection waits at most ``WAIT_SECONDS`` for a lock (then "busy")."""
+    conn.autocommit = True
+    conn.execute(f"SET lock_timeout = '{int(WAIT_SECONDS * 1000)}ms'")
+    conn.autocommit = False
 
 
 def is_postgres_url(url: str | None) -> bool:

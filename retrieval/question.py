@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 
 from corpus.language import detect_language
-from retrieval.glossary import default_glossary
 from retrieval.lexical import Term, terms
 
 
@@ -101,12 +100,6 @@ class Question:
     language: str
     terms: tuple[Term, ...]
     answer_type: AnswerType
-    #: English terms from the glossary, for English passages (empty for English questions).
-    translated: tuple[Term, ...] = ()
-    #: The same terms as text, for the English embedding model.
-    translation: str = ""
-    #: The share of the question's content words the glossary translated (how far to trust it).
-    translated_share: float = 0.0
 
     @property
     def tokens(self) -> list[str]:
@@ -125,27 +118,9 @@ def analyse(text: str, *, language: str | None = None) -> Question:
         kind = AnswerType.DATE
     else:
         kind = AnswerType.OTHER
-    translation, share = "", 0.0
-    if language != "en":
-        english, matched = default_glossary().match(text)
-        translation = " ".join(english)
-        words = [t.word.replace("ё", "е") for t in kept if not t.word[0].isdigit()]
-        share = sum(w in matched for w in words) / len(words) if words else 0.0
     return Question(
         text=text,
         language=language,
         terms=kept,
         answer_type=kind,
-        translated=tuple(terms(translation, "en")),
-        translation=translation,
-        translated_share=share,
-    )
-
-
-def in_english(question: Question) -> Question | None:
-    """The question as its glossary translation sees it, for English passages (or None)."""
-    if not question.translated:
-        return None
-    return replace(
-        question, language="en", terms=question.translated, translated=(), translation=""
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from bot.services import Services
 from bot.settings import Settings
 from corpus.loaders import load_path
 from retrieval.config import RetrievalConfig
-from retrieval.encoders import Encoder, SentenceTransformerEncoder, load_encoders
+from retrieval.e5 import prepare
+from retrieval.encoders import Encoder, load_encoders
 from tests.documents import SEED
 from tests.postgres import PostgresServer, start_postgres
 from tests.telegram_fake import fake_telegram  # noqa: F401  (a fixture)
@@ -40,39 +42,72 @@ def database_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture(scope="session")
-def encoders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Encoder]:
-    """The bundled models (MiniLM and USE-m3), loaded once per test session, with questions
-    encoded through ONNX Runtime as in production."""
-    loaded = load_encoders(RetrievalConfig())
-    dense = loaded["dense"]
-    assert isinstance(dense, SentenceTransformerEncoder)
-    assert dense.use_onnx_runtime(tmp_path_factory.mktemp("models"), threads=1)
-    return loaded
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The e5 build, made once per test session (about 20 s) as a data directory makes it."""
+    models = tmp_path_factory.mktemp("e5") / "models"
+    prepare(models)
+    return models
 
 
-@pytest.fixture
-def make_services(
-    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder]
-) -> Iterator[Callable[..., Services]]:
-    """Build ``Services`` over a fresh data directory (settings overridable by keyword)."""
+def share_models(models: Path, data_dir: Path) -> Path:
+    """Give ``data_dir`` the session's e5 build (hard links: instant, no copy), as if it had
+    built it; processes started on ``data_dir`` then load it instead of building again."""
+    target = data_dir / "models"
+    if not target.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(models, target, copy_function=os.link)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def encoders(model_dir: Path) -> dict[str, Encoder]:
+    """The bundled model, loaded once per test session."""
+    return load_encoders(RetrievalConfig(data_dir=model_dir.parent))
+
+
+def _services_factory(
+    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
+) -> tuple[Callable[..., Services], list[Services]]:
     made: list[Services] = []
 
     def make(data_dir: Path | None = None, **settings: object) -> Services:
-        folder = data_dir or tmp_path_factory.mktemp("data")
+        folder = share_models(model_dir, data_dir or tmp_path_factory.mktemp("data"))
         values = {"CITEBOT_DATA_DIR": str(folder), **settings}
         services = Services(settings=Settings(_env_file=None, **values), encoders=encoders)
         made.append(services)
         return services
 
+    return make, made
+
+
+@pytest.fixture
+def make_services(
+    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
+) -> Iterator[Callable[..., Services]]:
+    """Build ``Services`` over a fresh data directory (settings overridable by keyword)."""
+    make, made = _services_factory(tmp_path_factory, encoders, model_dir)
+    yield make
+    for services in made:
+        services.close()
+
+
+@pytest.fixture(scope="module")
+def make_module_services(
+    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
+) -> Iterator[Callable[..., Services]]:
+    """``make_services`` for a corpus a whole test module shares (ingested once)."""
+    make, made = _services_factory(tmp_path_factory, encoders, model_dir)
     yield make
     for services in made:
         services.close()
 
 
 @pytest.fixture(scope="session")
-def seeded_dir(tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder]) -> Path:
+def seeded_dir(
+    tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
+) -> Path:
     """A data directory holding the bundled corpus (read-only for tests that use it)."""
-    folder = tmp_path_factory.mktemp("seeded")
+    folder = share_models(model_dir, tmp_path_factory.mktemp("seeded"))
     services = Services(
         settings=Settings(_env_file=None, CITEBOT_DATA_DIR=str(folder)), encoders=encoders
     )

@@ -44,6 +44,23 @@ def minimal_pdf(pages: list[str], *, title: str | None = None) -> bytes:
     if title:
         objects.append(f"<< /Title ({title}) >>".encode("latin-1"))
         info_ref = f" /Info {len(objects)} 0 R".encode()
+    return _assemble(objects, info_ref)
+
+
+def flate_pdf(stream: bytes) -> bytes:
+    """A one-page PDF whose content stream is ``stream``, declared FlateDecode-compressed."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [4 0 R] /Count 1 >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    return _assemble(objects)
+
+
+def _assemble(objects: list[bytes], info_ref: bytes = b"") -> bytes:
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):

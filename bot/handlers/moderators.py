@@ -20,14 +20,14 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render
 from bot.handlers.readers import lang, sources_page
-from bot.i18n import t
+from bot.i18n import reason, t
 from bot.menus import hide_moderator_menu, show_moderator_menu
 from bot.roles import is_moderator, is_owner, settings_of
 from bot.runtime import Runtime, runtime
-from corpus.errors import DocumentError, SourceNotFound
-from corpus.fetch import FetchError, fetch
-from corpus.loaders import KNOWN_FIELDS, MAX_FILE_BYTES, Document, load_bytes
+from corpus.errors import CorpusError, DocumentError, FetchError, SourceNotFound
+from corpus.loaders import KNOWN_FIELDS, MAX_FILE_BYTES, Document
 from corpus.models import Source
+from retrieval.errors import IndexMismatch, ModelUnavailable
 from retrieval.indexer import IngestResult, Status
 
 log = logging.getLogger(__name__)
@@ -132,13 +132,11 @@ async def add_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not url:
         await message.reply_text(t(language, "add_usage"))
         return
-    settings = settings_of(context)
     try:
-        fetched = await fetch(url, allow_private=settings.allow_private_urls)
+        fetched, metadata = await runtime(context).services.fetch_link(url, parse_fields(rest))
     except FetchError as exc:
-        await message.reply_text(t(language, "fetch_error", problem=str(exc)))
+        await message.reply_text(t(language, "fetch_error", problem=reason(language, exc)))
         return
-    metadata = {"url": url, **parse_fields(rest)}
     await _try_ingest(update, context, Pending(fetched.data, fetched.name, metadata))
 
 
@@ -169,10 +167,13 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _try_ingest(update: Update, context: ContextTypes.DEFAULT_TYPE, pending: Pending) -> None:
     message = update.effective_message
     language = lang(update)
-    shared = runtime(context).shared
+    rt = runtime(context)
+    shared = rt.shared
     chat = str(message.chat.id)
     try:
-        document = load_bytes(pending.data, pending.name, pending.metadata)
+        document = await asyncio.to_thread(
+            rt.services.load, pending.data, pending.name, pending.metadata
+        )
     except DocumentError as exc:
         if exc.missing:
             pending.missing = exc.missing
@@ -187,17 +188,27 @@ async def _try_ingest(update: Update, context: ContextTypes.DEFAULT_TYPE, pendin
             )
             return
         await shared.delete("pending", chat)
-        await message.reply_text(t(language, "doc_error", name=pending.name, problem=exc.problem))
+        await _refuse(message, language, pending.name, reason(language, exc))
         return
     await shared.delete("pending", chat)
     await message.reply_text(t(language, "working", name=pending.name))
     await message.chat.send_action("typing")
-    rt = runtime(context)
-    [result] = await asyncio.to_thread(rt.services.indexer.ingest, [document], actor=_actor(update))
-    # Swap the new build in now rather than at the next watch tick.
-    await asyncio.to_thread(rt.services.refresh)
-    rt.inline.clear()
+    try:
+        # Committed, indexed, swapped in and every cache of the old corpus dropped.
+        [result] = await asyncio.to_thread(rt.services.ingest, [document], actor=_actor(update))
+    except CorpusError as exc:  # too many passages, a busy database: refused before any write
+        await _refuse(message, language, pending.name, reason(language, exc))
+        return
+    except (IndexMismatch, ModelUnavailable) as exc:  # raised before anything is written
+        await _refuse(message, language, pending.name, str(exc))
+        return
     await message.reply_html(await _confirmation(rt, result, document, language))
+
+
+async def _refuse(message: Any, language: str, name: str, problem: str) -> None:
+    await message.reply_text(
+        t(language, "doc_error", name=render.shorten(name, 100), problem=problem)
+    )
 
 
 async def _confirmation(
@@ -219,7 +230,6 @@ async def _confirmation(
 
 def _sample_question(rt: Runtime, source: Source, document: Document) -> str | None:
     """A question the corpus now answers from this source, checked by actually asking it."""
-    library = rt.services.library
     candidates = [source.title]
     passages = [p for p in document.text.split("\n") if p.strip()]
     for paragraph in passages[:5]:
@@ -229,7 +239,7 @@ def _sample_question(rt: Runtime, source: Source, document: Document) -> str | N
     if passages:
         candidates.append(render.shorten(passages[0].split(". ")[0], 160))
     for candidate in candidates:
-        answer = library.search(candidate, k=1)
+        answer = rt.services.ask(candidate, k=1)
         if answer.answered and answer.hits[0].source.id == source.id:
             return candidate
     return None
@@ -248,9 +258,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     source_id = context.args[0].strip()
     try:
-        source = await asyncio.to_thread(
-            runtime(context).services.store.corpus.get_source, source_id
-        )
+        source = await asyncio.to_thread(runtime(context).services.source, source_id)
     except SourceNotFound:
         await update.effective_message.reply_text(t(language, "unknown_source", id=source_id[:64]))
         return
@@ -297,14 +305,14 @@ async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.edit_message_text(t(language, "remove_cancelled"))
         return
     try:
-        source = await asyncio.to_thread(
-            rt.services.indexer.remove, source_id, actor=_actor(update)
-        )
+        # Acknowledged only once it is gone from every index, cache and file (see Services).
+        source = await asyncio.to_thread(rt.services.remove, source_id, actor=_actor(update))
     except SourceNotFound:
         await query.edit_message_text(t(language, "unknown_source", id=source_id))
         return
-    await asyncio.to_thread(rt.services.refresh)
-    rt.inline.clear()
+    except CorpusError as exc:
+        await query.edit_message_text(t(language, "remove_failed", problem=reason(language, exc)))
+        return
     await query.edit_message_text(
         t(language, "removed", title=render.esc(source.title)), parse_mode=ParseMode.HTML
     )
@@ -319,7 +327,7 @@ async def sources_for_moderators(update: Update, context: ContextTypes.DEFAULT_T
     private = update.effective_chat.type == ChatType.PRIVATE
     if not (private and user and await is_moderator(context, user.id)):
         return
-    sources = await asyncio.to_thread(runtime(context).services.store.corpus.sources)
+    sources = await asyncio.to_thread(runtime(context).services.sources)
     text, keyboard = sources_page(sources, lang(update), 0, show_ids=True)
     await update.effective_message.reply_html(text, reply_markup=keyboard)
     raise ApplicationHandlerStop
@@ -330,7 +338,7 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context):
         return
     language = lang(update)
-    entries = await asyncio.to_thread(runtime(context).services.store.moderation.history, 15)
+    entries = await asyncio.to_thread(runtime(context).services.history, 15)
     if not entries:
         await update.effective_message.reply_text(t(language, "history_empty"))
         return
@@ -347,9 +355,9 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context):
         return
     language = lang(update)
-    store = runtime(context).services.store
-    days = await asyncio.to_thread(store.readers.daily_questions, 14)
-    votes = await asyncio.to_thread(store.readers.feedback_by_source)
+    services = runtime(context).services
+    days = await asyncio.to_thread(services.daily_questions, 14)
+    votes = await asyncio.to_thread(services.feedback_by_source)
     lines = [t(language, "stats_title", days=len(days))] if days else [t(language, "stats_none")]
     for day, asked, answered in days:
         share = round(100 * answered / asked) if asked else 0
@@ -371,10 +379,10 @@ async def mod(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = lang(update)
     message = update.effective_message
     args = context.args or []
-    store = runtime(context).services.store
+    services = runtime(context).services
     settings = settings_of(context)
     if args[:1] == ["list"]:
-        stored = await asyncio.to_thread(store.moderation.moderators)
+        stored = await asyncio.to_thread(services.moderators)
         lines = [f"{m} ({t(language, 'mod_from_settings')})" for m in sorted(settings.moderators)]
         lines += [f"{m} ({t(language, 'mod_from_chat')})" for m in stored]
         await message.reply_html(t(language, "mod_list", lines="\n".join(lines) or "—"))
@@ -384,15 +392,11 @@ async def mod(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     user_id = int(args[1])
     if args[0] == "add":
-        done = await asyncio.to_thread(
-            store.moderation.add_moderator, user_id, actor=_actor(update)
-        )
+        done = await asyncio.to_thread(services.add_moderator, user_id, actor=_actor(update))
         await show_moderator_menu(context.bot, user_id)
         await message.reply_text(t(language, "mod_added" if done else "mod_exists", id=user_id))
     else:
-        done = await asyncio.to_thread(
-            store.moderation.remove_moderator, user_id, actor=_actor(update)
-        )
+        done = await asyncio.to_thread(services.remove_moderator, user_id, actor=_actor(update))
         if done and user_id not in settings.moderators:
             await hide_moderator_menu(context.bot, user_id)
         await message.reply_text(t(language, "mod_removed" if done else "mod_not", id=user_id))

@@ -23,7 +23,7 @@ from bot import render
 from bot.i18n import language_of, t
 from bot.menus import MODERATOR_COMMANDS, show_moderator_menu
 from bot.roles import is_moderator, is_owner
-from bot.runtime import runtime
+from bot.runtime import INLINE_CACHE_TIME, CorpusChanged, runtime
 from corpus.models import Hit
 from retrieval.errors import QuestionRejected
 
@@ -98,15 +98,18 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
     # No "typing" action: answers take tens of milliseconds, and every call to a chat counts
     # against Telegram's 30 messages/s (it halved throughput under load, bench/telegram_load.py).
     try:
-        answer = await rt.ask(text)
+        asked = await rt.ask(text)
     except QuestionRejected:
         await message.reply_text(t(language, "ask_usage"), do_quote=group)
         return
+    answer = asked.answer
     if not answer.answered:
         await send_html(message, t(language, "no_answer"), quote=group)
     else:
-        page = render.answer_page(answer.hits, language)
-        key = await rt.keep(answer, language) if page.count < len(answer.hits) else None
+        page = render.answer_page(
+            answer.hits, language, earlier=answer.earlier, differs=answer.differs
+        )
+        key = await rt.keep(asked, language) if page.count < len(answer.hits) else None
         await send_html(
             message,
             page.html,
@@ -172,7 +175,12 @@ async def more_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """ "More": show the next passages of a kept answer by editing the message."""
     query = update.callback_query
     _, key, start = query.data.split(":")
-    kept = await runtime(context).kept(key)
+    try:
+        kept = await runtime(context).kept(key)
+    except CorpusChanged:
+        # It may quote a source removed since: never shown again.
+        await query.answer(t(lang(update), "changed"), show_alert=True)
+        return
     if kept is None:
         await query.answer(t(lang(update), "expired"), show_alert=True)
         return
@@ -192,10 +200,8 @@ async def vote_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     """Record an anonymous useful/not-useful vote and take the vote buttons away."""
     query = update.callback_query
     _, passage_id, vote = query.data.split(":")
-    store = runtime(context).services.store
-    await asyncio.to_thread(
-        store.readers.record_feedback, int(passage_id), 1 if vote == "1" else -1
-    )
+    services = runtime(context).services
+    await asyncio.to_thread(services.record_feedback, int(passage_id), 1 if vote == "1" else -1)
     await query.answer(t(lang(update), "thanks"))
     markup = query.message.reply_markup if query.message else None
     if markup is not None:
@@ -232,7 +238,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if user is not None and not await rt.flood.allow(user.id):
         await query.answer([], cache_time=5)
         return
-    answer = await rt.ask_inline(text)
+    answer = (await rt.ask_inline(text)).answer
     if not answer.answered:
         nothing = InlineQueryResultArticle(
             id="none",
@@ -250,7 +256,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     results = [
         InlineQueryResultArticle(
             id=str(hit.passage.id),
-            title=render.inline_title(hit),
+            title=render.inline_title(hit, language),
             description=render.inline_description(hit, language),
             input_message_content=InputTextMessageContent(
                 render.inline_message(hit, language),
@@ -263,7 +269,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     following = start + per_page
     await query.answer(
         results,
-        cache_time=30,
+        cache_time=INLINE_CACHE_TIME,
         next_offset=str(following) if following < len(answer.hits) else "",
     )
 
@@ -320,7 +326,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/about: corpus size, last update, how answers are chosen."""
-    stats = await asyncio.to_thread(runtime(context).services.store.corpus.stats)
+    stats = await asyncio.to_thread(runtime(context).services.stats)
     updated = (stats.updated_at or "—")[:10]
     await update.effective_message.reply_html(
         t(lang(update), "about", sources=stats.sources, passages=stats.passages, updated=updated)
@@ -329,7 +335,7 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/privacy: what is stored and what is not (replicas keep the flood guard in PostgreSQL)."""
-    shared = runtime(context).services.store.engine == "postgresql"
+    shared = runtime(context).services.engine == "postgresql"
     await update.effective_message.reply_html(
         t(lang(update), "privacy_shared" if shared else "privacy")
     )
@@ -361,7 +367,7 @@ def sources_page(
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources: the documents answers come from, with their dates."""
-    sources = await asyncio.to_thread(runtime(context).services.store.corpus.sources)
+    sources = await asyncio.to_thread(runtime(context).services.sources)
     text, keyboard = sources_page(sources, lang(update), 0, show_ids=False)
     await update.effective_message.reply_html(
         text, reply_markup=keyboard, link_preview_options=_NO_PREVIEW
@@ -372,7 +378,7 @@ async def sources_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """Page through /sources."""
     query = update.callback_query
     page = int(query.data.split(":")[1])
-    sources = await asyncio.to_thread(runtime(context).services.store.corpus.sources)
+    sources = await asyncio.to_thread(runtime(context).services.sources)
     text, keyboard = sources_page(sources, lang(update), page, show_ids=False)
     await query.answer()
     await query.edit_message_text(

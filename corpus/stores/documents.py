@@ -2,6 +2,12 @@
 
 Every change is one transaction that also writes its audit row and bumps the corpus version, so
 readers (every replica's index) can tell that a build made from an older version is stale.
+
+A removal (or a replacement) leaves none of the old text behind: the embedding-cache rows of
+texts no passage uses any more go in the same transaction, the audit log forgets the removed
+source's title, and once committed the engine makes the deleted rows unreadable on disk
+(``Database.forget_deleted``: SQLite's zeroed pages and truncated write-ahead log, PostgreSQL's
+rewritten tables).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from corpus.chunking import Chunk
+from corpus.dating import date_passages
 from corpus.engine import Connection, Database
 from corpus.errors import SourceNotFound
 from corpus.loaders import Document, source_id_for
@@ -18,14 +25,19 @@ from corpus.models import Passage, Source, Span
 from corpus.stores.clock import now, text_hash
 from corpus.stores.moderation import record_change
 
-#: Hashes per ``IN (...)`` list when reading cached vectors.
+#: Hashes per ``IN (...)`` list when reading or deleting cached vectors.
 _VECTOR_BATCH = 500
+#: The tables a removal deletes text (or its vectors) from, and the audit log it blanks.
+_TEXT_TABLES = ("sources", "passages", "embeddings", "audit")
 
 _SOURCE_COLUMNS = (
     "s.id, s.identity, s.title, s.published, s.url, s.publisher, s.language, s.cites, "
-    "s.content_hash, s.added_at, (SELECT COUNT(*) FROM passages p WHERE p.source_id = s.id)"
+    "s.content_hash, s.added_at, (SELECT COUNT(*) FROM passages p WHERE p.source_id = s.id), "
+    "s.as_of"
 )
-_PASSAGE_COLUMNS = "id, source_id, ordinal, text, char_start, char_end, page, language, sentences"
+_PASSAGE_COLUMNS = (
+    "id, source_id, ordinal, text, char_start, char_end, page, language, sentences, dates"
+)
 
 
 class CorpusStats(NamedTuple):
@@ -154,12 +166,14 @@ class CorpusStore:
         """
         stamp = now()
         replaced: list[tuple[str, bool]] = []
+        old_texts: set[str] = set()
         with self.database.transaction() as db:
             for document, chunks in items:
                 source_id = source_id_for(document.identity)
                 old = db.execute(
                     "SELECT added_at FROM sources WHERE id = ?", (source_id,)
                 ).fetchone()
+                old_texts |= _embedded_texts(db, source_id)
                 db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
                 _insert(db, document, chunks, source_id, added_at=old[0] if old else stamp)
                 replaced.append((source_id, old is not None))
@@ -171,18 +185,27 @@ class CorpusStore:
                     document.content_hash,
                     document.metadata["title"],
                 )
+            _drop_unused_vectors(db, old_texts)
             bump(db)
+        if old_texts:
+            self.database.forget_deleted(_TEXT_TABLES)
         return [(self.get_source(sid), was) for sid, was in replaced]
 
     def remove_source(self, source_id: str, *, actor: str = "cli") -> Source:
         """Remove a source and its passages; return what was removed."""
         source = self.get_source(source_id)
         with self.database.transaction() as db:
+            texts = _embedded_texts(db, source_id)
             deleted = db.execute("DELETE FROM sources WHERE id = ?", (source_id,)).rowcount
             if not deleted:
                 raise SourceNotFound(source_id)
-            record_change(db, actor, "remove", source_id, source.content_hash, source.title)
+            _drop_unused_vectors(db, texts)
+            # The audit log keeps that the source was removed, by whom and when, not its title:
+            # a title can hold the very name a takedown is about.
+            db.execute("UPDATE audit SET detail = '' WHERE source_id = ?", (source_id,))
+            record_change(db, actor, "remove", source_id, source.content_hash, "")
             bump(db)
+        self.database.forget_deleted(_TEXT_TABLES)
         return source
 
     def touch(self) -> int:
@@ -209,10 +232,16 @@ def _insert(
     added_at: str,
 ) -> None:
     meta = document.metadata
+    current, dated = date_passages(
+        document.text,
+        [(c.start, c.sentences) for c in chunks],
+        language=meta["language"],
+        published=meta["published"],
+    )
     db.execute(
         "INSERT INTO sources (id, identity, name, title, published, url, publisher, "
-        "language, cites, content_hash, text, pages, added_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "language, cites, content_hash, text, pages, added_at, updated_at, as_of) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             source_id,
             document.identity,
@@ -228,11 +257,12 @@ def _insert(
             json.dumps([[p.start, p.end] for p in document.pages]),
             added_at,
             now(),
+            current,
         ),
     )
     db.executemany(
         "INSERT INTO passages (source_id, ordinal, text, char_start, char_end, page, "
-        "language, sentences, content_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "language, sentences, content_hash, dates) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 source_id,
@@ -244,10 +274,64 @@ def _insert(
                 meta["language"],
                 json.dumps([[s.start, s.end] for s in c.sentences]),
                 text_hash(document.text[c.start : c.end]),
+                json.dumps(list(dates)),
             )
-            for ordinal, c in enumerate(chunks)
+            for ordinal, (c, dates) in enumerate(zip(chunks, dated, strict=True))
         ],
     )
+
+
+def _embedded_texts(db: Connection, source_id: str) -> set[str]:
+    """Every text of a source that has a vector: its passages and their sentences."""
+    texts: set[str] = set()
+    rows = db.execute("SELECT text, sentences FROM passages WHERE source_id = ?", (source_id,))
+    for text, sentences in rows:
+        texts.add(text)
+        texts.update(_sentence_texts(text, sentences))
+    return texts
+
+
+def _drop_unused_vectors(db: Connection, texts: set[str]) -> None:
+    """Delete the cached vectors of those ``texts`` that no passage (or sentence) uses now."""
+    if not texts:
+        return
+    unused = set(texts)
+    # Another source may share a passage or a sentence (a quoted statement): those stay.
+    for text, sentences in db.execute("SELECT text, sentences FROM passages"):
+        unused.discard(text)
+        if unused:
+            unused.difference_update(_sentence_texts(text, sentences))
+        if not unused:
+            return
+    hashes = [text_hash(t) for t in unused]
+    # By model, so each delete is a lookup in the primary key (model, content_hash).
+    models = [row[0] for row in db.execute(_MODELS)]
+    for model in models:
+        for i in range(0, len(hashes), _VECTOR_BATCH):
+            batch = hashes[i : i + _VECTOR_BATCH]
+            marks = ",".join("?" * len(batch))
+            db.execute(
+                f"DELETE FROM embeddings WHERE model = ? AND content_hash IN ({marks})",
+                (model, *batch),
+            )
+
+
+# The distinct models of the embedding cache, one primary-key probe per model (both engines).
+_MODELS = """
+WITH RECURSIVE m(model) AS (
+    SELECT MIN(model) FROM embeddings
+    UNION ALL
+    SELECT (SELECT MIN(model) FROM embeddings WHERE model > m.model) FROM m
+    WHERE m.model IS NOT NULL
+)
+SELECT model FROM m WHERE model IS NOT NULL
+"""
+
+
+def _sentence_texts(text: str, sentences: str) -> list[str]:
+    # As ``Passage.sentence_texts``: the texts the indexer embeds for a passage's sentences.
+    spans = json.loads(sentences) or [[0, len(text)]]
+    return [text[s:e].strip() for s, e in spans]
 
 
 def _source(row: Sequence) -> Source:
@@ -263,6 +347,7 @@ def _source(row: Sequence) -> Source:
         content_hash=row[8],
         added_at=row[9],
         passage_count=int(row[10]),
+        as_of=row[11],
     )
 
 
@@ -277,4 +362,5 @@ def _passage(row: Sequence) -> Passage:
         page=row[6],
         language=row[7],
         sentences=tuple(Span(start=s, end=e) for s, e in json.loads(row[8])),
+        dates=tuple(json.loads(row[9])),
     )

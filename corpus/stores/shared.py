@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import secrets
 import threading
@@ -27,6 +28,9 @@ from typing import Any, TypeVar
 from cachetools import TLRUCache
 
 from corpus.engine import Database, PostgresDatabase
+from corpus.errors import StoreError
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -44,6 +48,9 @@ POOL_THREADS = 8
 REPLICA_LOCK_CLASS = 0x7265706C  # "repl"
 #: Advisory lock of the bot's update source: polling exclusive, webhook replicas shared.
 RECEIVER_LOCK = 0x72656376  # "recv"
+#: The namespace of the answers kept for "More": they quote passages, so every change to the
+#: corpus drops them all (``forget_passages``).
+KEPT = "kept"
 
 
 class Claim(StrEnum):
@@ -86,6 +93,12 @@ class SharedState(ABC):
     @abstractmethod
     async def clear(self, namespace: str) -> None:
         """Forget every key of a namespace."""
+
+    @abstractmethod
+    def forget_passages(self) -> None:
+        """After a change to the corpus: drop every row that quotes it (``KEPT``), leaving none
+        of their text readable. Synchronous and thread-safe: called by the thread that changed
+        the corpus, before the change is acknowledged."""
 
     @abstractmethod
     async def secret(self, name: str, *, period: float) -> bytes:
@@ -157,6 +170,8 @@ class MemoryState(SharedState):
         self._rows: TLRUCache[tuple[str, str], tuple[float, bytes]] = TLRUCache(
             maxsize=MEMORY_ROWS, ttu=lambda _key, value, at: at + value[0], timer=time.monotonic
         )
+        # The event loop uses the rows; a change to the corpus drops some from another thread.
+        self._rows_lock = threading.Lock()
         self._buckets: OrderedDict[bytes, tuple[float, float]] = OrderedDict()
         self._secrets: dict[tuple[str, int], bytes] = {}
         self._claims: TLRUCache[int, bool] = TLRUCache(
@@ -166,22 +181,33 @@ class MemoryState(SharedState):
         self._receiver: Any = None
 
     async def put(self, namespace: str, key: str, value: bytes, *, ttl: float) -> None:
-        self._rows[(namespace, key)] = (ttl, value)
+        with self._rows_lock:
+            self._rows[(namespace, key)] = (ttl, value)
 
     async def get(self, namespace: str, key: str) -> bytes | None:
-        found = self._rows.get((namespace, key))
+        with self._rows_lock:
+            found = self._rows.get((namespace, key))
         return None if found is None else found[1]
 
     async def take(self, namespace: str, key: str) -> bytes | None:
-        found = self._rows.pop((namespace, key), None)
+        with self._rows_lock:
+            found = self._rows.pop((namespace, key), None)
         return None if found is None else found[1]
 
     async def delete(self, namespace: str, key: str) -> None:
-        self._rows.pop((namespace, key), None)
+        with self._rows_lock:
+            self._rows.pop((namespace, key), None)
 
     async def clear(self, namespace: str) -> None:
-        for key in [k for k in self._rows if k[0] == namespace]:
-            self._rows.pop(key, None)
+        self._clear(namespace)
+
+    def forget_passages(self) -> None:
+        self._clear(KEPT)
+
+    def _clear(self, namespace: str) -> None:
+        with self._rows_lock:
+            for key in [k for k in self._rows if k[0] == namespace]:
+                self._rows.pop(key, None)
 
     async def secret(self, name: str, *, period: float) -> bytes:
         epoch = int(time.time() // period)
@@ -317,6 +343,18 @@ class PostgresState(SharedState):
         await self._run(
             lambda db: db.execute("DELETE FROM shared_state WHERE namespace = ?", (namespace,))
         )
+
+    def forget_passages(self) -> None:
+        try:
+            with self.database.transaction(exclusive=False) as db:
+                deleted = db.execute(
+                    "DELETE FROM shared_state WHERE namespace = ?", (KEPT,)
+                ).rowcount
+        except StoreError as exc:  # committed; a replica on the new version refuses them
+            log.warning("the answers kept for More could not be dropped yet: %s", exc)
+            return
+        if deleted:  # deleted rows keep their bytes in the table's pages until rewritten
+            self.database.forget_deleted(["shared_state"])
 
     async def secret(self, name: str, *, period: float) -> bytes:
         epoch = int(time.time() // period)

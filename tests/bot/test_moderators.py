@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tracemalloc
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -15,11 +16,24 @@ import pytest
 import pytest_asyncio
 from aiohttp import web
 
+import corpus.fetch
 from bot.services import Services
+from corpus.loaders import MAX_FILE_BYTES
 from tests.bot.conftest import RunningBot
+from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, markdown
 from tests.telegram_fake import FakeTelegram, RecordedCall
-from tests.web import serve
+from tests.web import (
+    ARTICLE_HTML,
+    HOSTILE_REASONS,
+    RawServer,
+    closed_port,
+    connections,
+    hostile_replies,
+    serve,
+    serve_raw,
+    short_bounds,
+)
 
 OWNER = 4001
 MODERATOR = 4002
@@ -36,19 +50,31 @@ NEW_FIGURE = markdown(
 )
 
 
-@pytest.fixture
-def fresh(make_services: Callable[..., Services], seeded_dir: Path, tmp_path: Path) -> Services:
+def writable_copy(seeded_dir: Path, tmp_path: Path) -> Path:
     """A writable copy of the bundled corpus (copying is faster than embedding it again)."""
     folder = tmp_path / "data"
     shutil.copytree(seeded_dir, folder)
-    return make_services(folder)
+    return folder
+
+
+@pytest.fixture
+def fresh(make_services: Callable[..., Services], seeded_dir: Path, tmp_path: Path) -> Services:
+    """Services over a writable copy of the bundled corpus."""
+    return make_services(writable_copy(seeded_dir, tmp_path))
 
 
 @pytest_asyncio.fixture
-async def modbot(make_bot: Callable[..., object], fresh: Services) -> RunningBot:
-    """The bot with an owner and one moderator from the settings; private URLs allowed."""
+async def modbot(
+    make_bot: Callable[..., object],
+    make_services: Callable[..., Services],
+    seeded_dir: Path,
+    tmp_path: Path,
+) -> RunningBot:
+    """The bot with an owner and one moderator from the settings; private URLs allowed (the
+    test pages are served on 127.0.0.1)."""
+    services = make_services(writable_copy(seeded_dir, tmp_path), CITEBOT_ALLOW_PRIVATE_URLS="1")
     return await make_bot(  # type: ignore[no-any-return]
-        fresh,
+        services,
         CITEBOT_OWNER=str(OWNER),
         CITEBOT_MODERATORS=str(MODERATOR),
         CITEBOT_ALLOW_PRIVATE_URLS="1",
@@ -130,15 +156,9 @@ async def test_caption_metadata_and_asking_for_a_missing_date(modbot: RunningBot
 @pytest_asyncio.fixture
 async def page_server() -> AsyncIterator[str]:
     """A local web server with an article page, a redirect and a non-document."""
-    article = """<html><head><title>Prisoner count | Local News</title>
-    <meta property="article:published_time" content="2025-11-20"></head>
-    <body><article><h1>Prisoner count</h1><p>Local News reports that 1,098 political prisoners
-    remained in Belarusian prisons on 20 November 2025, according to the Viasna centre.</p>
-    <p>The figure includes eleven journalists and several lawyers who defended protesters.</p>
-    </article></body></html>"""
 
     async def page(_: web.Request) -> web.Response:
-        return web.Response(text=article, content_type="text/html")
+        return web.Response(body=ARTICLE_HTML, content_type="text/html")
 
     async def moved(_: web.Request) -> web.Response:
         raise web.HTTPFound("/article")
@@ -375,4 +395,115 @@ async def test_moderators_get_their_own_command_menu(modbot: RunningBot) -> None
     fake.send_message(f"/mod remove {READER}", user_id=OWNER)
     await reply_to(fake, OWNER, containing="no longer a moderator")
     assert menu(READER) == menu(READER, "ru") == []
+    assert fake.errors == []
+
+
+# -- hostile and broken input ---------------------------------------------------------------
+
+
+@pytest_asyncio.fixture
+async def hostile_pages() -> AsyncIterator[RawServer]:
+    """Pages that misbehave, served raw on 127.0.0.1."""
+    async with serve_raw(hostile_replies()) as server:
+        yield server
+
+
+@pytest.mark.parametrize(("path", "reason"), HOSTILE_REASONS)
+async def test_hostile_links_are_refused_with_the_reason(
+    modbot: RunningBot,
+    hostile_pages: RawServer,
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    reason: str,
+) -> None:
+    for name, value in short_bounds(path).items():
+        monkeypatch.setattr(corpus.fetch, name, value)
+    fake = modbot.fake
+    before = corpus_state(modbot.services)
+    tracemalloc.start()
+    try:
+        fake.send_message(f"/add {hostile_pages.url(path)}", user_id=MODERATOR)
+        reply = await reply_to(fake, MODERATOR, containing="Nothing was changed")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert reason in reply.text, reply.text
+    # What the bot allocated meanwhile: a 64 MB bomb costs no more than the 20 MB cap.
+    assert peak < 2.5 * MAX_FILE_BYTES
+    assert corpus_state(modbot.services) == before
+    assert fake.errors == []
+
+
+async def test_refusals_are_in_the_moderators_language(
+    modbot: RunningBot, hostile_pages: RawServer
+) -> None:
+    fake = modbot.fake
+    fake.send_message(
+        f"/add {hostile_pages.url('/bad-length')}", user_id=MODERATOR, language_code="ru"
+    )
+    reply = await reply_to(fake, MODERATOR, containing="Ничего не изменено")
+    assert reply.text == (
+        "Не удалось загрузить ссылку: сервер прислал некорректный заголовок Content-Length. "
+        "Ничего не изменено."
+    )
+    fake.send_message(
+        f"/add http://127.0.0.1:{closed_port()}/x", user_id=MODERATOR, language_code="be"
+    )
+    reply = await reply_to(fake, MODERATOR, containing="Нічога не зменена")
+    assert "не атрымалася падключыцца да 127.0.0.1" in reply.text
+    fake.send_document(
+        b"\x00" * 10, "scan.md", "text/markdown", user_id=MODERATOR, language_code="be"
+    )
+    reply = await reply_to(fake, MODERATOR, containing="Нічога не зменена")
+    assert reply.text == (
+        "Не атрымалася дадаць scan.md: гэта падобна на двайковы файл, а не на тэкст. "
+        "Нічога не зменена."
+    )
+
+
+async def test_private_targets_are_refused_by_add_without_connecting(
+    make_bot: Callable[..., object], fresh: Services, page_server: str
+) -> None:
+    bot: RunningBot = await make_bot(fresh, CITEBOT_MODERATORS=str(MODERATOR))  # type: ignore[assignment]
+    fake = bot.fake
+    port = int(page_server.rsplit(":", 1)[1])
+    before = corpus_state(fresh)
+    for host, code in [*REFUSED_HOSTS, ("user:pw@127.0.0.1", "credentials")]:
+        with connections() as attempted:
+            fake.send_message(f"/add http://{host}:{port}/article", user_id=MODERATOR)
+            reply = await reply_to(fake, MODERATOR, containing="could not fetch")
+        expected = {
+            "private": "is a private, loopback, link-local or reserved address",
+            "bad_host": "is not a valid host name or IP address",
+            "credentials": "links with a user name or password are refused",
+        }[code]
+        assert expected in reply.text, (host, reply.text)
+        assert [a for a in attempted if a[1] == port] == [], host
+    assert corpus_state(fresh) == before
+
+
+async def test_hostile_uploads_are_refused_with_the_reason(modbot: RunningBot) -> None:
+    fake = modbot.fake
+    before = corpus_state(modbot.services)
+    words = " ".join(("prisoners", "court", "minsk", "held")[i % 4] for i in range(900_000))
+    oneline = markdown(words[: 5 * 2**20]).encode()
+    late_nul = markdown("A sentence of text. " * 1000).encode() + b"\x00"
+    corrupt = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n"
+    future = markdown("Body text.", published="2099-12").encode()
+    for data, name, mime, reason in (
+        (oneline, "oneline.md", "text/markdown", "the text is longer than 2000000 characters"),
+        (late_nul, "late.md", "text/markdown", "looks like a binary file, not text"),
+        (corrupt, "report.pdf", "application/pdf", "is not a readable PDF (EOF marker not found)"),
+        (future, "future.md", "text/markdown", "published is in the future (2099-12"),
+    ):
+        fake.send_document(
+            data,
+            name,
+            mime,
+            caption="title: t\npublished: 2025-01" if name.endswith(".pdf") else None,
+            user_id=MODERATOR,
+        )
+        reply = await reply_to(fake, MODERATOR, containing="Nothing was changed")
+        assert f"I could not add {name}: {reason}" in reply.text, reply.text
+    assert corpus_state(modbot.services) == before
     assert fake.errors == []

@@ -6,6 +6,7 @@ turn, as a load balancer would. Every step waits for the event it expects, with 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import pytest_asyncio
 from bot.services import Services
 from corpus.loaders import load_path
 from corpus.store import Store
+from tests.conftest import share_models
 from tests.documents import CANONICAL, ROOT, SEED
 from tests.postgres import PostgresServer
 from tests.replicas import Replica, start_replicas, wait_ready
@@ -34,6 +36,7 @@ async def replicas(
     fake_telegram: FakeTelegram,
     postgres: PostgresServer,
     make_services: Callable[..., Services],
+    model_dir: Path,
     tmp_path: Path,
 ) -> AsyncIterator[list[Replica]]:
     """Three replicas over the bundled corpus, ingested once into PostgreSQL."""
@@ -46,12 +49,9 @@ async def replicas(
         fake=fake_telegram,
         database_url=url,
         root=tmp_path,
-        env={
-            "CITEBOT_OWNER": str(OWNER),
-            "CITEBOT_MODERATORS": str(MODERATOR),
-            # Torch only: the ONNX export would take each replica longer to start.
-            "CITEBOT_ONNX": "false",
-        },
+        env={"CITEBOT_OWNER": str(OWNER), "CITEBOT_MODERATORS": str(MODERATOR)},
+        # The session's e5 build, as if each replica had built it (that takes tens of seconds).
+        before_start=lambda data_dir: share_models(model_dir, data_dir),
     )
     try:
         await wait_ready(fake_telegram, started, timeout=START_SECONDS)
@@ -190,7 +190,7 @@ async def test_three_replicas_share_one_bot(
 
 
 async def test_a_second_receiver_is_refused(
-    fake_telegram: FakeTelegram, database_url: str | None, tmp_path: Path
+    fake_telegram: FakeTelegram, database_url: str | None, model_dir: Path, tmp_path: Path
 ) -> None:
     """Polling is one process per database; webhook replicas need a shared secret."""
     if database_url:
@@ -201,8 +201,7 @@ async def test_a_second_receiver_is_refused(
         "TELEGRAM_BOT_TOKEN": fake_telegram.token,
         "TELEGRAM_API_URL": fake_telegram.api_url,
         "TELEGRAM_FILE_URL": fake_telegram.file_url,
-        "CITEBOT_DATA_DIR": str(tmp_path / "data"),
-        "CITEBOT_ONNX": "false",
+        "CITEBOT_DATA_DIR": str(share_models(model_dir, tmp_path / "data")),
         **({"CITEBOT_DATABASE_URL": database_url} if database_url else {}),
     }
     command = [sys.executable, "-m", "bot.cli", "run"]
@@ -213,22 +212,36 @@ async def test_a_second_receiver_is_refused(
             lambda: bool(fake_telegram.calls_to("getMe")) or first.poll() is not None, timeout=60
         )
         assert first.poll() is None, first.stderr.read().decode() if first.stderr else ""
-        second = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+        # In a thread: the fake must keep serving the first process meanwhile (blocked, its
+        # calls would time out, and it would exit and let the lock go).
+        second = await asyncio.to_thread(
+            subprocess.run, command, cwd=ROOT, env=env, capture_output=True, text=True
+        )
         assert second.returncode == 2
         assert second.stderr.startswith("citebot: error: ")
         assert "already" in second.stderr and "stop it first" in second.stderr
         if database_url:
             webhook = {**env, "CITEBOT_DATA_DIR": str(tmp_path / "other")}
             webhook["CITEBOT_WEBHOOK_URL"] = "https://bot.example.org/telegram"
-            replica = subprocess.run(
-                [*command, "--webhook"], cwd=ROOT, env=webhook, capture_output=True, text=True
+            replica = await asyncio.to_thread(
+                subprocess.run,
+                [*command, "--webhook"],
+                cwd=ROOT,
+                env=webhook,
+                capture_output=True,
+                text=True,
             )
             assert replica.returncode == 2 and "CITEBOT_WEBHOOK_SECRET" in replica.stderr
             webhook["CITEBOT_WEBHOOK_SECRET"] = "s3cret-shared-by-replicas"
-            replica = subprocess.run(
-                [*command, "--webhook"], cwd=ROOT, env=webhook, capture_output=True, text=True
+            replica = await asyncio.to_thread(
+                subprocess.run,
+                [*command, "--webhook"],
+                cwd=ROOT,
+                env=webhook,
+                capture_output=True,
+                text=True,
             )
-            assert replica.returncode == 2 and "polls Telegram" in replica.stderr
+            assert replica.returncode == 2 and "polls Telegram" in replica.stderr, replica.stderr
     finally:
         first.terminate()
         first.wait(timeout=60)

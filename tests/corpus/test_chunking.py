@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 
-from corpus.chunking import ChunkingOptions, chunk_text
-from corpus.loaders import load_path
+import pytest
+
+from corpus.chunking import MAX_PASSAGES, ChunkingOptions, chunk_document, chunk_text
+from corpus.errors import DocumentError
+from corpus.loaders import load_bytes, load_path
 from corpus.models import Span
-from tests.documents import SEED
+from tests.documents import SEED, markdown
 
 
 def test_seed_passages_are_whole_sentences_with_exact_offsets() -> None:
@@ -70,7 +74,61 @@ def test_pdf_pages_are_never_crossed() -> None:
     assert [c.page for c in chunks] == [1, 2]
 
 
-def test_a_very_long_sentence_is_kept_whole() -> None:
+def _covers(text: str, chunks: list) -> None:
+    """Passages tile the text in order: nothing lost, nothing but whitespace between them."""
+    cursor = 0
+    for chunk in chunks:
+        assert text[cursor : chunk.start].strip() == ""
+        assert chunk.sentences[0].start == 0 and chunk.sentences[-1].end == chunk.end - chunk.start
+        cursor = chunk.end
+    assert text[cursor:].strip() == ""
+
+
+def test_a_sentence_longer_than_a_passage_is_cut_at_word_boundaries() -> None:
+    # Was "kept whole": a 2,400-character sentence made one 2,400-character passage, and an
+    # unpunctuated file one passage of any length (a 5 MB one took the embedder past 23 GB).
     long = "This sentence " + "goes on and on, " * 150 + "and finally ends."
-    chunks = chunk_text(long + " Short one.", "en")
-    assert chunks[0].end - chunks[0].start >= len(long)
+    text = long + " Short one."
+    chunks = chunk_text(text, "en")
+    assert len(chunks) > 1
+    assert all(c.end - c.start <= ChunkingOptions().max_chars for c in chunks)
+    for chunk in chunks:
+        passage = text[chunk.start : chunk.end]
+        # Cut between words: every piece starts and ends on a whole word.
+        assert passage == passage.strip()
+        assert text[chunk.start - 1 : chunk.start].strip() == ""
+        assert text[chunk.end : chunk.end + 1].strip() in ("", ",")
+    _covers(text, chunks)
+
+
+def test_unpunctuated_text_and_endless_words_are_bounded() -> None:
+    words = " ".join(f"word{i % 97}" for i in range(40_000))  # one 300 KB line, no full stop
+    endless = "x" * 5_000  # one "word" longer than a passage: cut between characters
+    options = ChunkingOptions()
+    for text in (words, endless, f"{words}\n\n{endless}"):
+        chunks = chunk_text(text, "en")
+        assert all(0 < c.end - c.start <= options.max_chars for c in chunks)
+        _covers(text, chunks)
+
+
+def test_chunking_takes_linear_time_on_hostile_text() -> None:
+    # Each of these is a megabyte; before, merging "sentences" after initials or lower-case
+    # starts rescanned the growing sentence every time (quadratic).
+    for text in ("x. " * 330_000, "A. " * 330_000, "word " * 200_000, "a" * 1_000_000):
+        start = time.process_time()
+        chunks = chunk_text(text, "en")
+        assert time.process_time() - start < 10, text[:10]
+        assert all(c.end - c.start <= ChunkingOptions().max_chars for c in chunks)
+
+
+def test_a_document_with_too_many_passages_is_refused_before_embedding() -> None:
+    body = "\n\n".join(
+        f"Paragraph {i} states one thing. It then states another thing." for i in range(5_100)
+    )
+    document = load_bytes(markdown(body).encode(), "long.md")
+    with pytest.raises(DocumentError) as caught:
+        chunk_document(document)
+    assert caught.value.code == "too_many_passages"
+    assert f"more than {MAX_PASSAGES} passages" in str(caught.value)
+    fine = load_bytes(markdown(body[:20_000]).encode(), "short.md")
+    assert 0 < len(chunk_document(fine)) <= MAX_PASSAGES

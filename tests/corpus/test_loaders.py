@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import zlib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from corpus.errors import DocumentError
-from corpus.loaders import load_bytes, load_path, source_id_for
-from tests.documents import SEED, markdown, minimal_pdf
+from corpus.loaders import (
+    MAX_PDF_STREAM_BYTES,
+    MAX_TEXT_CHARS,
+    load_bytes,
+    load_path,
+    source_id_for,
+)
+from tests.documents import SEED, flate_pdf, markdown, minimal_pdf
 
 
 def test_seed_document_is_the_shared_article_unchanged() -> None:
@@ -46,6 +54,7 @@ def test_markdown_front_matter_is_parsed_and_validated() -> None:
         (markdown("Body.", published="September 2025"), "a.md", "published must be a date"),
         (markdown("Body.", published="2025-13"), "a.md", "published must be a real date"),
         (markdown("Body.", url="ftp://x.org/a"), "a.md", "url must start with http"),
+        (markdown("Body.", url="https://me:pw@x.org/a"), "a.md", "url must not hold a user"),
         (markdown("Body.", language="english"), "a.md", "ISO 639-1"),
         (markdown("Body.", autor="Me"), "a.md", "unknown metadata field 'autor'"),
         ("---\ntitle: [unclosed\n---\nBody.", "a.md", "not valid YAML"),
@@ -143,3 +152,70 @@ def test_source_ids_are_stable_and_short() -> None:
 def test_unreadable_file_is_a_document_error(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="cannot read"):
         load_path(tmp_path / "missing.md")
+
+
+def test_a_publication_date_in_the_future_is_refused() -> None:
+    with pytest.raises(DocumentError) as caught:
+        load_bytes(markdown("Body text.", published="2099-12").encode(), "future.md")
+    assert caught.value.code == "date_future"
+    assert "published is in the future (2099-12" in str(caught.value)
+    today = datetime.now(UTC).date()
+    for published in (today.isoformat(), today.isoformat()[:7]):
+        assert load_bytes(markdown("Body.", published=published).encode(), "now.md")
+
+
+def test_binary_content_anywhere_in_the_file_is_noticed() -> None:
+    text = ("A perfectly normal sentence of text. " * 400).encode()  # ~15 KB
+    for data in (text + b"\x00" + text, text + b"\x01\x02\x03\x04\x05\x06\x07\x08" * 50 + text):
+        with pytest.raises(DocumentError) as caught:
+            load_bytes(data, "late.txt", {"title": "t", "published": "2025"})
+        assert caught.value.code == "binary"
+    # A few stray control characters in a long text are tolerated, as before.
+    assert load_bytes(text + b"\x0b" * 5, "ok.txt", {"title": "t", "published": "2025-01"})
+
+
+def test_too_long_a_text_is_refused_before_chunking() -> None:
+    data = b"word " * (MAX_TEXT_CHARS // 5 + 1)
+    with pytest.raises(DocumentError) as caught:
+        load_bytes(data, "huge.txt", {"title": "t", "published": "2025-01"})
+    assert caught.value.code == "text_too_long"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<nav><a href='/'>Home</a> <a href='/about'>About</a></nav>",
+        "<div class='cookie-banner'>We use cookies. <button>Accept all</button></div>"
+        "<nav><ul><li><a href='/'>Home</a></li><li><a href='/world'>World</a></li>"
+        "<li><a href='/sport'>Sport</a></li></ul></nav>"
+        "<footer>Copyright 2025 Example News. All rights reserved.</footer>",
+        "<div><h2>Latest</h2><ul><li><a href='/a'>Minsk court hears case</a></li>"
+        "<li><a href='/b'>Exiles meet in Vilnius</a></li></ul></div>",
+    ],
+)
+def test_an_html_page_of_only_boilerplate_is_refused(body: str) -> None:
+    html = f"<html><head><title>Example News</title></head><body>{body}</body></html>"
+    with pytest.raises(DocumentError) as caught:
+        load_bytes(html.encode(), "home.html", {"published": "2025-01"})
+    assert caught.value.code in ("boilerplate", "no_article")
+    assert "no article text" in str(caught.value)
+
+
+def test_a_corrupt_pdf_is_named_with_pypdfs_reason_and_nothing_printed(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    truncated = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n"
+    with pytest.raises(DocumentError) as caught:
+        load_bytes(truncated, "broken.pdf", {"title": "t", "published": "2025-01"})
+    assert str(caught.value) == "broken.pdf: is not a readable PDF (EOF marker not found)"
+    captured = capfd.readouterr()
+    assert "EOF marker" not in captured.err + captured.out
+
+
+def test_a_pdf_compression_bomb_is_refused(tmp_path: Path) -> None:
+    content = b"BT /F1 11 Tf 40 760 Td (A sentence.) Tj ET\n" + b" " * (MAX_PDF_STREAM_BYTES + 1)
+    bomb = flate_pdf(zlib.compress(content, 9))
+    assert len(bomb) < 100_000
+    with pytest.raises(DocumentError) as caught:
+        load_bytes(bomb, "bomb.pdf", {"title": "t", "published": "2025-01"})
+    assert caught.value.code == "pdf_limit"

@@ -10,11 +10,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+import corpus.migrations
 from corpus.chunking import chunk_text
+from corpus.engine import PostgresDatabase
 from corpus.errors import SourceNotFound, StoreError
 from corpus.loaders import load_bytes
 from corpus.migrations import MIGRATIONS
-from corpus.store import DB_NAME, Store
+from corpus.store import DB_NAME, Store, now, text_hash
 from tests.documents import markdown
 from tests.postgres import PostgresServer
 
@@ -162,6 +164,117 @@ def test_remove_deletes_passages_and_unknown_ids_are_refused(
         store.corpus.remove_source(source.id)
     latest = store.moderation.history(1)[0]
     assert (latest.action, latest.actor, latest.source_id) == ("remove", "telegram:7", source.id)
+
+
+def _database_files(store: Store) -> list[Path]:
+    """The files a database keeps its rows in: SQLite's file and its logs; PostgreSQL's folder
+    of this database, after a checkpoint (so that nothing is only in the server's buffers)."""
+    if store.engine == "sqlite":
+        return [p for p in store.data_dir.iterdir() if p.name.startswith(DB_NAME)]
+    assert isinstance(store.database, PostgresDatabase)
+    with psycopg.connect(store.database.url, autocommit=True) as conn:
+        conn.execute("CHECKPOINT")
+        [(root,)] = conn.execute("SHOW data_directory").fetchall()
+        [(oid,)] = conn.execute(
+            "SELECT oid FROM pg_database WHERE datname = current_database()"
+        ).fetchall()
+    return [p for p in (Path(root) / "base" / str(oid)).iterdir() if p.is_file()]
+
+
+def _on_disk(store: Store, texts: list[str]) -> set[str]:
+    found: set[str] = set()
+    for path in _database_files(store):
+        data = path.read_bytes()
+        found |= {t for t in texts if t.encode() in data}
+    return found
+
+
+def test_a_removal_leaves_none_of_its_text_in_the_database_files(
+    open_store: Callable[[], Store],
+) -> None:
+    store = open_store()
+    gone = _document(
+        "Tatsiana Losik was named in the report. Her sentence goes with it.",
+        name="gone.md",
+        title="The Losik report",
+        url="https://example.org/reports/losik-story",
+    )
+    store.corpus.replace_sources([gone, _document("A document that stays.", name="stays.md")])
+    texts = ["Tatsiana Losik was named", "Her sentence goes", "The Losik report", "losik-story"]
+    embedded = ("Her sentence goes with it.", "A document that stays.")
+    vectors = {text_hash(t): b"vector" for t in embedded}
+    store.corpus.put_vectors("model", vectors)
+    assert _on_disk(store, texts) == set(texts)  # the check finds the text while it is there
+    source = store.corpus.source_by_identity("https://example.org/reports/losik-story")
+    assert source is not None
+    store.corpus.remove_source(source.id)
+    assert _on_disk(store, texts) == set()
+    # Its vectors went with it, the audit log keeps no title; the other document is untouched.
+    assert list(store.corpus.cached_vectors("model", list(vectors))) == [
+        text_hash("A document that stays.")
+    ]
+    assert {e.detail for e in store.moderation.history()} == {"", "A test document"}
+    assert [s.identity for s in store.corpus.sources()] == ["stays.md"]
+
+
+def test_a_replacement_leaves_none_of_the_old_text_in_the_database_files(
+    open_store: Callable[[], Store],
+) -> None:
+    store = open_store()
+    store.corpus.replace_sources([_document("The old wording names Losik. It stays a while.")])
+    assert _on_disk(store, ["The old wording names Losik"])
+    store.corpus.replace_sources([_document("The new wording names nobody. It replaces it.")])
+    assert _on_disk(store, ["The old wording names Losik"]) == set()
+    assert _on_disk(store, ["The new wording names nobody"])
+
+
+def test_dates_are_stored_with_sources_and_passages(open_store: Callable[[], Store]) -> None:
+    store = open_store()
+    body = "As of 1 February 2026, 1,113 people were held. In March 2025 there were 1,200 of them."
+    [(source, _)] = store.corpus.replace_sources([_document(body, published="2026-02-10")])
+    assert source.as_of == "2026-02-01"
+    _, [passage] = store.corpus.snapshot()
+    assert passage.dates == ("2026-02-01", "2025-03")
+    assert store.corpus.passages([passage.id])[passage.id].dates == passage.dates
+
+
+def test_the_dates_migration_dates_what_was_stored_before_it(
+    open_store: Callable[[], Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dates = MIGRATIONS.index(corpus.migrations.m004_dates)
+    monkeypatch.setattr(corpus.migrations, "MIGRATIONS", MIGRATIONS[:dates])
+    before = open_store()  # a database of the version before dates
+    text = "As of 1 February 2026, 1,113 people were held. In March 2025 there were 1,200."
+    split = text.index(" In March")
+    with before.database.transaction() as db:
+        db.execute(
+            "INSERT INTO sources (id, identity, name, title, published, url, publisher, "
+            "language, cites, content_hash, text, pages, added_at, updated_at) "
+            "VALUES ('s1', 'old.md', 'old.md', 'Old', '2026-02-10', NULL, NULL, 'en', '[]', "
+            "'h', ?, '[]', ?, ?)",
+            (text, now(), now()),
+        )
+        db.execute(
+            "INSERT INTO passages (source_id, ordinal, text, char_start, char_end, page, "
+            "language, sentences, content_hash) VALUES ('s1', 0, ?, 0, ?, NULL, 'en', ?, 'h')",
+            (text, len(text), f"[[0, {split}], [{split + 1}, {len(text)}]]"),
+        )
+    before.close()
+    monkeypatch.undo()
+    store = open_store()
+    assert store.corpus.get_source("s1").as_of == "2026-02-01"
+    _, [passage] = store.corpus.snapshot()
+    assert passage.dates == ("2026-02-01", "2025-03")
+
+
+def test_a_migration_recorded_under_another_name_is_refused(
+    open_store: Callable[[], Store], database_url: str | None
+) -> None:
+    store = open_store()
+    with store.database.transaction() as db:
+        db.execute("UPDATE schema_migrations SET name = 'm004_other' WHERE version = 4")
+    with pytest.raises(StoreError, match="applied m004_other as migration 4"):
+        Store(data_dir=store.data_dir, url=database_url, migrate_schema=True)
 
 
 def test_a_failed_transaction_changes_nothing(open_store: Callable[[], Store]) -> None:

@@ -99,14 +99,14 @@ def test_a_library_refuses_a_manifest_for_other_encoders(
     services.indexer.ingest([_doc()])
     _, manifest = IndexFiles(data_dir=services.config.data_dir).current()
     models = manifest.models()
-    assert models == {"dense": "all-MiniLM-L6-v2", "xling": "use-m3"}
+    assert models == {"dense": "multilingual-e5-small"}
     dimensions = {name: info.dimension for name, info in manifest.channels.items()}
-    assert dimensions == {"dense": 384, "xling": 512}
+    assert dimensions == {"dense": 384}
     manifest.check(models, dimensions)
     with pytest.raises(IndexMismatch, match="384"):
-        manifest.check(models, {**dimensions, "dense": 768})
-    with pytest.raises(IndexMismatch, match="CITEBOT_CROSSLINGUAL_MODEL"):
-        manifest.check({**models, "xling": "other"})
+        manifest.check(models, {"dense": 768})
+    with pytest.raises(IndexMismatch, match="CITEBOT_MODEL"):
+        manifest.check({"dense": "other"})
 
 
 def test_a_stale_index_is_rebuilt_from_cached_vectors(

@@ -9,7 +9,6 @@ import pytest
 from bot.services import Services
 from corpus.language import detect_language
 from corpus.loaders import load_bytes, load_path
-from retrieval.glossary import default_glossary
 from retrieval.lexical import tokenize
 from tests.documents import SEED, markdown
 
@@ -92,12 +91,3 @@ def test_language_of_short_questions(text: str, language: str) -> None:
 
 def test_belarusian_words_are_stemmed_through_russian() -> None:
     assert tokenize("палітвязні засталіся", "be")[0] == tokenize("палітвязнямі", "be")[0]
-
-
-def test_glossary_translates_names_and_terms() -> None:
-    glossary = default_glossary()
-    assert glossary.translate("Кто такой Алесь Беляцкий?") == ["Bialiatski"]
-    assert "political prisoners" in glossary.translate("колькі палітвязняў застаецца?")
-    assert glossary.translate("как испечь хлеб?") == []
-    # Short forms match whole words only: "судьба" is not "суд".
-    assert glossary.translate("какая судьба ждёт их?") == []

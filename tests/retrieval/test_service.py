@@ -59,15 +59,34 @@ def test_off_topic_questions_are_not_answered(seeded: Services, question: str) -
 
 def test_answer_json_has_the_documented_shape(seeded: Services) -> None:
     data = json.loads(json.dumps(seeded.library.search(CANONICAL, k=2).to_json()))
-    assert set(data) == {"question", "answered", "hits"}
+    assert set(data) == {"question", "answered", "time", "hits", "earlier", "differs"}
     assert data["question"] == CANONICAL and data["answered"] is True
+    assert data["time"] == "current"
     assert 1 <= len(data["hits"]) <= 2
     hit = data["hits"][0]
-    assert set(hit) == {"passage", "highlight", "score", "source"}
+    assert set(hit) == {
+        "passage",
+        "highlight",
+        "score",
+        "confidence",
+        "as_of",
+        "as_of_sentence",
+        "figure",
+        "attribution",
+        "link",
+        "source",
+    }
     assert hit["highlight"] in hit["passage"]
-    assert isinstance(hit["score"], float)
+    assert isinstance(hit["score"], float) and 0.0 <= hit["confidence"] <= 1.0
+    # The seed states no date of its own: its figures are as of its publication month.
+    assert hit["as_of"] == "2025-09"
+    # "still holds": the sentence says its figure is current, as of the document itself.
+    assert hit["as_of_sentence"] in (None, hit["highlight"])
+    assert hit["figure"] == "1,200"
+    assert hit["attribution"] == "human rights organizations"
     assert set(hit["source"]) == {"id", "title", "url", "publisher", "published"}
-    assert hit["source"]["url"] is None and hit["source"]["published"] == "2025-09"
+    assert hit["source"]["url"] is None and hit["link"] is None
+    assert hit["source"]["published"] == "2025-09"
     scores = [h["score"] for h in data["hits"]]
     assert scores == sorted(scores, reverse=True)
 
@@ -77,7 +96,7 @@ def test_empty_question_is_rejected_and_huge_ones_are_cut(seeded: Services) -> N
         seeded.library.search("   \n ")
     huge = CANONICAL + " <b>&amp;</b> " + "x" * 5000
     answer = seeded.library.search(huge)
-    assert len(answer.question) <= seeded.config.max_question_chars
+    assert len(answer.question) <= seeded.library.policy.max_question_chars
 
 
 def test_asearch_runs_off_the_event_loop(seeded: Services) -> None:

@@ -1,0 +1,76 @@
+"""When each passage's statements are true: the dates stored with a document's passages.
+
+A document counts to its own as-of date (``dates.document_as_of``: "As of 1 February 2026, ..."
+in its lead, else its publication date); each sentence may state its own
+(``dates.sentence_dates``). Both are computed once, when the document is stored, and kept as ISO
+text (``Period.iso``) so that ranking reads them without parsing anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from corpus.dates import document_as_of, figure_dates, passage_as_of, sentence_dates
+from corpus.models import Span
+from corpus.periods import Period
+
+
+def date_passages(
+    text: str,
+    passages: Sequence[tuple[int, Sequence[Span]]],
+    *,
+    language: str,
+    published: str,
+) -> tuple[str, list[tuple[str | None, ...]]]:
+    """The document's own as-of date, and each passage's sentences' explicit dates.
+
+    ``passages`` are each passage's start in ``text`` and its sentence spans (relative to it).
+    """
+    when = Period.from_iso(published)
+    sentences = [
+        [text[start + s.start : start + s.end].strip() for s in spans] for start, spans in passages
+    ]
+    current = document_as_of(
+        [s for group in sentences for s in group], language=language, published=when
+    )
+    dated = [
+        tuple(
+            p.iso() if p is not None else None
+            for p in sentence_dates(group, language=language, published=when, current=current)
+        )
+        for group in sentences
+    ]
+    return current.iso(), dated
+
+
+def as_of(dates: Sequence[str | None], index: int, document: str) -> tuple[Period, int | None]:
+    """The date sentence ``index`` of a passage is true at, and which sentence of the passage
+    states it: its own date, else the nearest before it, else after it (``passage_as_of``);
+    ``None`` when no sentence does and the date is the document's own."""
+    periods = [Period.from_iso(d) if d else None for d in dates]
+    fallback = Period.from_iso(document)
+    if not periods:
+        return fallback, None
+    index = min(max(index, 0), len(periods) - 1)
+    found = passage_as_of(periods, index, fallback)
+    stated = [i for i, p in enumerate(periods) if p is not None]
+    if not stated:
+        return found, None
+    before = [i for i in stated if i <= index]
+    return found, before[-1] if before else stated[0]
+
+
+def figure_of(sentence: str, *, language: str, as_of: Period) -> str | None:
+    """The figure a sentence states as of ``as_of``, as written ("1,080", "1 080"): the one
+    whose own date is ``as_of`` when the sentence gives several ("1,080, down from 1,149 a
+    year earlier"), else the first. None when it states no figure."""
+    figures = figure_dates(sentence, language=language, published=as_of, current=as_of)
+    if not figures:
+        return None
+    same = [f for f in figures if f.period is not None and f.period.distance_days(as_of) == 0]
+    return (same or list(figures))[0].text.strip()
+
+
+def digits(figure: str) -> str:
+    """A figure's digits, for comparing what two sources say ("1 080" and "1,080" agree)."""
+    return "".join(c for c in figure if c.isdigit())

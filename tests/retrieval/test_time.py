@@ -1,0 +1,87 @@
+"""Figures over time: the newest figure leads a current-state question in every language, with
+the older ones under Earlier; a month asked about leads with that month's; two sources for one
+month are both shown. The corpus: tests/data/dated (today is 2026-12-01)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import pytest
+
+from bot.services import Services
+from corpus.loaders import load_path
+from corpus.models import Answer, Hit
+from tests.documents import ROOT
+
+#: Each ingested document's file name, by its identity (its URL).
+FILES: dict[str, str] = {}
+CORPUS = ROOT / "tests" / "data" / "dated" / "documents"
+TODAY = date(2026, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def dated(make_module_services: Callable[..., Services]) -> Services:
+    services = make_module_services()
+    documents = [load_path(p) for p in sorted(CORPUS.glob("*.md"))]
+    services.indexer.ingest(documents)
+    FILES.update({d.identity: d.name for d in documents})
+    return services
+
+
+def ask(services: Services, question: str) -> Answer:
+    answer = services.library.search(question, k=5, today=TODAY)
+    assert answer.answered, question
+    return answer
+
+
+def name(hit: Hit) -> str:
+    return FILES[hit.source.identity]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many political prisoners remain in Belarus?",
+        "Сколько политзаключённых остаётся в Беларуси?",
+        "Колькі палітвязняў застаецца ў Беларусі?",
+    ],
+)
+def test_how_many_remain_leads_with_the_newest_and_lists_the_older_ones(
+    dated: Services, question: str
+) -> None:
+    answer = ask(dated, question)
+    lead = answer.hits[0]
+    assert name(lead) == "2026-09-10-count-en.md"
+    assert lead.figure == "1,105" and lead.as_of == "2026-09-01"
+    assert lead.as_of_sentence is not None and "As of 1 September 2026" in lead.as_of_sentence
+    earlier = [name(h) for h in answer.earlier]
+    # The March figure (in Russian) and the September 2025 one (in Belarusian), newest first.
+    assert "2026-03-10-count-ru.md" in earlier and "2025-09-05-count-be.md" in earlier
+    assert earlier.index("2026-03-10-count-ru.md") < earlier.index("2025-09-05-count-be.md")
+    dates = [h.as_of for h in answer.earlier]
+    assert dates == sorted(dates, reverse=True) and all(d < lead.as_of for d in dates)
+    # The newest document is about a festival: never the answer.
+    assert all(name(h) != "2026-10-02-festival-en.md" for h in (*answer.hits[:1], *answer.earlier))
+
+
+def test_a_month_asked_about_leads_with_that_months_figure(dated: Services) -> None:
+    answer = ask(dated, "How many political prisoners were there in Belarus in March 2026?")
+    assert answer.time == "point"
+    assert name(answer.hits[0]) == "2026-03-10-count-ru.md"
+    assert answer.hits[0].figure == "1 150"
+
+
+def test_two_sources_for_one_month_are_both_shown(dated: Services) -> None:
+    answer = ask(dated, "How many political prisoners were there in Belarus in June 2026?")
+    shown = {name(answer.hits[0]), *(name(h) for h in answer.differs)}
+    assert shown == {"2026-06-08-count-en.md", "2026-06-15-count-ru.md"}
+    assert {answer.hits[0].figure, *(h.figure for h in answer.differs)} == {"1,128", "1 187"}
+
+
+def test_the_json_keeps_the_dates_and_both_lists(dated: Services) -> None:
+    data = ask(dated, "How many political prisoners remain in Belarus?").to_json()
+    assert data["time"] == "current"
+    assert data["hits"][0]["as_of"] == "2026-09-01"
+    assert data["earlier"] and all(h["as_of"] < "2026-09-01" for h in data["earlier"])
+    assert isinstance(data["differs"], list)

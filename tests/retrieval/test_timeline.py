@@ -1,0 +1,183 @@
+"""The time stage on hand-made passages: the figure true at the time asked leads, never one that
+does not answer; older figures go under Earlier, disagreeing sources under Sources differ."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+from corpus.dates import TimeIntent, TimeKind
+from corpus.models import Passage, Span
+from corpus.periods import Period
+from retrieval.policy import Calibration, Policy
+from retrieval.stages import Chosen, Ranked
+from retrieval.timeline import Dated, arrange
+
+NOW = TimeIntent(TimeKind.CURRENT)
+
+
+def policy(**time: float) -> Policy:
+    base = Policy()
+    return base.model_copy(
+        update={
+            "decide": base.decide.model_copy(update={"bar": 0.5, "calibration": Calibration()}),
+            "time": base.time.model_copy(
+                update={"margin": 3.0, "earlier": 4, "min_confidence": None, **time}
+            ),
+        }
+    )
+
+
+def dated(
+    pid: int,
+    *,
+    score: float,
+    when: Period,
+    source: str | None = None,
+    figure: str | None = "1000",
+    confidence: float = 0.9,
+    kin: float = 1.0,
+) -> Dated:
+    text = f"Passage {pid}."
+    passage = Passage(
+        id=pid,
+        source_id=source or f"s{pid}",
+        ordinal=0,
+        text=text,
+        char_start=0,
+        char_end=len(text),
+        sentences=(Span(start=0, end=len(text)),),
+    )
+    ranked = Ranked(passage=passage, score=score, best=0, features={})
+    return Dated(
+        chosen=Chosen(ranked=ranked, confidence=confidence),
+        source=source or f"s{pid}",
+        as_of=when,
+        stated=0,
+        figure=figure,
+        kin=kin,
+    )
+
+
+def ids(rows: tuple[Dated, ...]) -> list[int]:
+    return [d.chosen.ranked.passage.id for d in rows]
+
+
+JAN, FEB, MAR = Period.month(2026, 1), Period.month(2026, 2), Period.month(2026, 3)
+
+
+def test_the_current_state_leads_with_the_newest_figure_and_lists_the_older_ones() -> None:
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="1139"),
+        dated(2, score=4.5, when=MAR, figure="1080"),
+        dated(3, score=4.0, when=FEB, figure="1110"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=3)
+    assert ids(timeline.shown) == [2, 1, 3]
+    assert ids(timeline.earlier) == [3, 1]  # newest first
+    assert timeline.differs == ()
+
+
+def test_time_never_promotes_a_passage_that_does_not_answer() -> None:
+    rows = [
+        dated(1, score=5.0, when=JAN),
+        # Newer, but far below the best (beyond the margin) ...
+        dated(2, score=1.0, when=MAR),
+        # ... or not confident enough ...
+        dated(3, score=4.9, when=MAR, confidence=0.2),
+        # ... or stating no figure for a how-many question.
+        dated(4, score=4.9, when=MAR, figure=None),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=4)
+    assert ids(timeline.shown)[0] == 1
+    assert timeline.earlier == ()
+
+
+def test_a_newer_figure_of_something_else_is_not_promoted() -> None:
+    # A newer passage states a figure, ranks close, but says something else (released people,
+    # another country): its answering sentence is far from the best one's.
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="1139"),
+        dated(2, score=4.9, when=MAR, figure="52", kin=0.7),
+        dated(3, score=4.0, when=FEB, figure="1110", kin=0.95),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(kinship=0.9), k=3)
+    assert ids(timeline.shown)[0] == 3
+    assert ids(timeline.earlier) == [1]
+
+
+def test_a_point_in_time_leads_with_the_nearest_period() -> None:
+    rows = [
+        dated(1, score=5.0, when=MAR, figure="1080"),
+        dated(2, score=4.0, when=JAN, figure="1139"),
+        dated(3, score=4.5, when=Period.day(date(2026, 2, 1)), figure="1110"),
+    ]
+    asked = TimeIntent(TimeKind.POINT, Period.month(2026, 2))
+    timeline = arrange(asked, counts=True, dated=rows, policy=policy(), k=3)
+    assert ids(timeline.shown)[0] == 3
+    # Only figures older than the lead are "earlier".
+    assert ids(timeline.earlier) == [2]
+
+
+def test_two_sources_for_one_month_are_both_shown() -> None:
+    rows = [
+        dated(1, score=5.0, when=FEB, source="monitor", figure="1110"),
+        dated(2, score=4.0, when=Period.day(date(2026, 2, 15)), source="golos", figure="1190"),
+        dated(3, score=4.2, when=JAN, source="monitor", figure="1139"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=3)
+    assert ids(timeline.shown)[0] in (1, 2)
+    assert {ids(timeline.shown)[0], *ids(timeline.differs)} == {1, 2}
+    assert ids(timeline.earlier) == [3]
+
+
+def test_the_same_figure_from_two_sources_is_no_disagreement() -> None:
+    rows = [
+        dated(1, score=5.0, when=FEB, source="a", figure="1110"),
+        dated(2, score=4.0, when=FEB, source="b", figure="1110"),
+    ]
+    assert arrange(NOW, counts=True, dated=rows, policy=policy(), k=2).differs == ()
+
+
+def test_a_series_is_in_date_order() -> None:
+    rows = [
+        dated(1, score=5.0, when=MAR),
+        dated(2, score=4.5, when=JAN),
+        dated(3, score=4.0, when=FEB),
+        dated(4, score=3.9, when=Period.month(2024, 6)),
+    ]
+    span = TimeIntent(TimeKind.SERIES, Period(date(2025, 12, 1), date(2026, 3, 31), "month"))
+    timeline = arrange(span, counts=True, dated=rows, policy=policy(), k=4)
+    # The span asked about, oldest first; what lies outside it comes after.
+    assert ids(timeline.shown) == [2, 3, 1, 4]
+
+
+def test_questions_without_time_or_figures_keep_the_models_order() -> None:
+    rows = [dated(1, score=5.0, when=JAN), dated(2, score=4.9, when=MAR)]
+    timeline = arrange(NOW, counts=False, dated=rows, policy=policy(), k=2)
+    assert ids(timeline.shown) == [1, 2] and timeline.earlier == ()
+
+
+def test_an_older_passage_with_the_same_figure_is_not_listed_as_earlier() -> None:
+    rows = [
+        dated(1, score=5.0, when=FEB, figure="1110"),
+        dated(2, score=4.0, when=JAN, figure="1110"),
+    ]
+    assert arrange(NOW, counts=True, dated=rows, policy=policy(), k=2).earlier == ()
+
+
+def test_k_bounds_what_is_shown_but_not_the_lead() -> None:
+    rows = [
+        dated(i, score=5.0 - i / 10, when=Period.month(2025, i), figure=str(1000 + i))
+        for i in range(1, 8)
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(earlier=2), k=1)
+    assert ids(timeline.shown) == [7]
+    assert ids(timeline.earlier) == [6, 5]
+
+
+def test_confidence_is_what_the_policy_bar_reads() -> None:
+    # A probability exactly at the bar takes part.
+    rows = [dated(1, score=5.0, when=JAN), dated(2, score=4.0, when=MAR, confidence=0.5)]
+    assert ids(arrange(NOW, counts=True, dated=rows, policy=policy(), k=2).shown)[0] == 2
+    assert math.isclose(policy().decide.bar, 0.5)
