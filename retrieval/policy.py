@@ -173,12 +173,14 @@ class Time(_Frozen):
 
     #: How far below the best passage's logit a passage may rank and still take part: time
     #: reorders only passages the model finds about as good as the best ...
-    margin: float = Field(default=2.0, ge=0.0)
+    margin: float = Field(default=5.0, ge=0.0)
     #: ... that answer with at least this probability (None: the answer bar) ...
     min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     #: ... and whose answering sentence says the same thing as the best passage's: their
-    #: cosine at least this (same-language and cross-language pairs alike).
-    kinship: float = Field(default=0.9, ge=-1.0, le=1.0)
+    #: cosine at least this (same-language and cross-language pairs alike) ...
+    kinship: float = Field(default=0.85, ge=-1.0, le=1.0)
+    #: ... with the margin counted from the best passage of the passage's own language.
+    per_language: bool = False
     #: Older figures listed under "Earlier", at most.
     earlier: int = Field(default=4, ge=0)
 
