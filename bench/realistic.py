@@ -742,7 +742,8 @@ def ask_all(
 
 #: The time stage's settings ``--time-grid`` tries (``policy.Time``).
 TIME_MARGINS = (2.0, 5.0, 8.0)
-TIME_KINSHIPS = (0.8, 0.85, 0.9)
+TIME_KINSHIPS = (0.85, 0.9)
+TIME_KINSHIPS_ACROSS = (0.75, 0.8, 0.85)
 #: The kinds the time stage decides.
 TIME_KINDS = (*CURRENT_KINDS, "point_in_time", "series", "disagreement")
 

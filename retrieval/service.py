@@ -178,8 +178,14 @@ class Retriever:
         )
         chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
         kin = self._kinship([c.ranked for c in chosen])
+        first = chosen[0].ranked.passage.language if chosen else ""
         dated = [
-            _dated(c, sources[c.ranked.passage.source_id], kin=k)
+            _dated(
+                c,
+                sources[c.ranked.passage.source_id],
+                kin=k,
+                across=c.ranked.passage.language != first,
+            )
             for c, k in zip(chosen, kin, strict=True)
         ]
         timeline = arrange(
@@ -284,7 +290,7 @@ class Retriever:
         return await asyncio.to_thread(self.search, question, k=k)
 
 
-def _dated(chosen: Chosen, source: Source, *, kin: float) -> Dated:
+def _dated(chosen: Chosen, source: Source, *, kin: float, across: bool) -> Dated:
     """When a chosen passage's answering sentence is true, and the figure it states."""
     passage = chosen.ranked.passage
     period, stated = as_of(passage.dates, chosen.ranked.best, source.as_of or source.published)
@@ -298,6 +304,7 @@ def _dated(chosen: Chosen, source: Source, *, kin: float) -> Dated:
         stated=stated,
         figure=digits(figure) if figure else None,
         kin=kin,
+        kin_across=across,
     )
 
 

@@ -34,8 +34,10 @@ class Dated:
     #: The figure of the answering sentence as digits ("1080"), for comparing sources.
     figure: str | None
     #: Cosine of the answering sentence with the best passage's answering sentence: whether
-    #: the two state the same thing (in any two languages: one multilingual space).
+    #: the two state the same thing (in any two languages: one multilingual space) ...
     kin: float = 1.0
+    #: ... and whether the two are in different languages.
+    kin_across: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ def _eligible(dated: Sequence[Dated], *, counts: bool, policy: Policy) -> list[D
         if d.chosen.confidence >= floor
         and d.chosen.ranked.score
         >= best[d.chosen.ranked.passage.language if t.per_language else ""] - t.margin
-        and d.kin >= t.kinship
+        and d.kin >= (t.kinship_across if d.kin_across else t.kinship)
         and (d.figure is not None or not counts)
     ]
 
