@@ -754,13 +754,16 @@ def time_grid() -> dict[str, Any]:
 
     base = Policy()
     return {
-        f"margin={m} kinship={g} per_language={p}": base.model_copy(
+        f"margin={m} kinship={g} across={a} per_language={p}": base.model_copy(
             update={
-                "time": base.time.model_copy(update={"margin": m, "kinship": g, "per_language": p})
+                "time": base.time.model_copy(
+                    update={"margin": m, "kinship": g, "kinship_across": a, "per_language": p}
+                )
             }
         )
         for m in TIME_MARGINS
         for g in TIME_KINSHIPS
+        for a in TIME_KINSHIPS_ACROSS
         for p in (False, True)
     }
 
