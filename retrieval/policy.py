@@ -84,9 +84,11 @@ FEATURES = (
     # multilingual space still scores pairs of one language a little higher.
     "cross_language",
     "cross_dense",
-    # The share of the question's words that no passage of the corpus has, in any language:
-    # a question about what the corpus never mentions is likely not answered by it.
+    # The share of the question's words that no passage of the corpus has, in any language or
+    # script, and whether one of them is a longer word: a question about what (or whom) the
+    # corpus never mentions is likely not answered by it.
     "unknown",
+    "unknown_any",
 )
 
 
@@ -106,7 +108,7 @@ class LinearModel(_Frozen):
 #: What the calibration reads besides the ranking logit: the ranking compares passages of one
 #: question, so what is the same for all of them (words the corpus never uses) and how good
 #: the best one is in absolute terms only matter for "answered or not".
-CALIBRATION_FEATURES = ("unknown", "sentence", "coverage", "cross_language")
+CALIBRATION_FEATURES = ("unknown", "unknown_any", "sentence", "coverage", "cross_language")
 
 
 class Calibration(_Frozen):

@@ -37,6 +37,8 @@ from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stag
 from retrieval.timeline import Dated, arrange
 
 _TERMS_CACHE = 20_000
+#: An unknown word of at least this many letters (a name, a place, a term) is worth noticing.
+_RARE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,8 +226,15 @@ class Retriever:
         """The plan and the reranked shortlist, before any decision (benchmarks read this)."""
         policy = policy or self.policy
         planned = plan(question, policy, today=today)
-        unknown = self.lexical.unknown_share(planned.question.tokens)
-        return planned, rerank(planned, self._candidates(planned, policy), policy, unknown=unknown)
+        words = [t for t in planned.question.tokens if not t[0].isdigit()]
+        unknown = self.lexical.unknown(words)
+        return planned, rerank(
+            planned,
+            self._candidates(planned, policy),
+            policy,
+            unknown=len(unknown) / len(words) if words else 0.0,
+            unknown_any=any(len(t) >= _RARE for t in unknown),
+        )
 
     def _candidates(self, planned: Plan, policy: Policy) -> list[Candidate]:
         """Search every channel, shortlist, and gather what stage 2 reads for the shortlist."""

@@ -121,11 +121,17 @@ class Ranked:
 
 
 def rerank(
-    plan: Plan, candidates: Sequence[Candidate], policy: Policy, *, unknown: float = 0.0
+    plan: Plan,
+    candidates: Sequence[Candidate],
+    policy: Policy,
+    *,
+    unknown: float = 0.0,
+    unknown_any: bool = False,
 ) -> list[Ranked]:
     """Choose each candidate's answering sentence, compute its features, rank by the model.
 
-    ``unknown`` is the share of the question's words the corpus never uses (any language).
+    ``unknown`` is the share of the question's words the corpus never uses (in any language or
+    script); ``unknown_any`` whether one of them is a longer word (a name, a place, a term).
     """
     if not candidates:
         return []
@@ -165,6 +171,7 @@ def rerank(
             "cross_language": 1.0 if cross else 0.0,
             "cross_dense": dense if cross else 0.0,
             "unknown": unknown,
+            "unknown_any": 1.0 if unknown_any else 0.0,
         }
         ranked.append(
             Ranked(passage=passage, score=model.logit(features), best=best, features=features)
