@@ -741,9 +741,9 @@ def ask_all(
 
 
 #: The time stage's settings ``--time-grid`` tries (``policy.Time``).
-TIME_MARGINS = (2.0, 5.0, 8.0, 12.0)
-TIME_CONFIDENCES = (None, 0.2, 0.4)
-TIME_KINSHIPS = (0.8, 0.85, 0.88, 0.9, 0.92, 0.95)
+TIME_MARGINS = (2.0, 5.0, 8.0)
+TIME_KINSHIPS = (0.85, 0.9)
+TIME_KINSHIPS_ACROSS = (0.75, 0.8, 0.85)
 #: The kinds the time stage decides.
 TIME_KINDS = (*CURRENT_KINDS, "point_in_time", "series", "disagreement")
 
@@ -754,16 +754,17 @@ def time_grid() -> dict[str, Any]:
 
     base = Policy()
     return {
-        f"margin={m} min_confidence={c} kinship={g}": base.model_copy(
+        f"margin={m} kinship={g} across={a} per_language={p}": base.model_copy(
             update={
                 "time": base.time.model_copy(
-                    update={"margin": m, "min_confidence": c, "kinship": g}
+                    update={"margin": m, "kinship": g, "kinship_across": a, "per_language": p}
                 )
             }
         )
         for m in TIME_MARGINS
-        for c in TIME_CONFIDENCES
         for g in TIME_KINSHIPS
+        for a in TIME_KINSHIPS_ACROSS
+        for p in (False, True)
     }
 
 

@@ -17,7 +17,7 @@ import click
 from bot.settings import Settings
 from corpus.errors import CorpusError, DocumentError, FetchError
 from corpus.loaders import SUPPORTED_SUFFIXES, Document
-from corpus.models import Answer
+from corpus.models import Answer, Hit
 from retrieval.errors import RetrievalError
 
 if TYPE_CHECKING:
@@ -426,6 +426,9 @@ def run(ctx: click.Context, webhook: bool) -> None:
 
 
 def _print_answer(answer: Answer) -> None:
+    from bot import render
+    from bot.i18n import t
+
     if not answer.answered:
         click.echo(
             "No reliable passage in the corpus answers this. Try rephrasing, or see "
@@ -435,15 +438,41 @@ def _print_answer(answer: Answer) -> None:
     for number, hit in enumerate(answer.hits, start=1):
         source = hit.source
         click.secho(f"{number}. {hit.highlight_text}", bold=True)
+        lead = render.headline(hit, "en") if number == 1 else None
+        if lead:
+            click.secho(f"   {render.plain(lead)}", bold=True)
         click.echo()
         click.echo(_indent(hit.passage.text))
         click.echo()
-        click.echo(f"   — {source.citation()}")
+        click.echo(f"   — {_citation(hit)}")
+        click.echo(f"     {t('en', 'as_of', date=render.date_label(hit, 'en'))}")
+        if hit.link and hit.link != source.url:
+            click.echo(f"     {hit.link}")
         if hit.passage.page:
             click.echo(f"     page {hit.passage.page}")
         if source.cites:
             click.echo(f"     relies on: {', '.join(source.cites)}")
         click.echo()
+        if number == 1:
+            blocks = render.plain(render.time_blocks(answer.earlier, answer.differs, "en"))
+            if blocks:
+                click.echo(_indent(blocks))
+                click.echo()
+
+
+def _citation(hit: Hit) -> str:
+    """Title, who the statement comes from ("AP, via Example News"), date, URL."""
+    from bot.render import source_line
+
+    source = hit.source
+    parts = [source.title]
+    who = source_line(source, hit.attribution, "en")
+    if who:
+        parts.append(who)
+    parts.append(source.published)
+    if source.url:
+        parts.append(source.url)
+    return " · ".join(parts)
 
 
 def _indent(text: str, width: int = 96) -> str:

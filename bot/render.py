@@ -55,7 +55,7 @@ def citation(
     if href:
         title = f'<a href="{esc(href)}">{title}</a>'
     parts = [f"📄 {title}"]
-    who = _by(source, attribution, language)
+    who = source_line(source, attribution, language)
     if who:
         parts.append(esc(who))
     parts.append(esc(t(language, "published", date=source.published)))
@@ -67,7 +67,7 @@ def citation(
     return line
 
 
-def _by(source: Source, attribution: str | None, language: str) -> str | None:
+def source_line(source: Source, attribution: str | None, language: str) -> str | None:
     """The publisher, or "AP, via Example News" when the document attributes the statement."""
     if attribution and source.publisher:
         return t(language, "via", who=attribution, publisher=source.publisher)
@@ -85,6 +85,40 @@ def date_label(hit: Hit, language: str) -> str:
 
 #: Words after a figure that say what it counts ("1,080 political prisoners").
 _FIGURE_WORDS = 3
+#: Words a figure's phrase never ends with ("1,080 political prisoners in").
+_TRAILING = frozenset(
+    [
+        "in",
+        "of",
+        "on",
+        "at",
+        "for",
+        "by",
+        "from",
+        "to",
+        "and",
+        "or",
+        "the",
+        "a",
+        "an",
+        "в",
+        "во",
+        "на",
+        "по",
+        "у",
+        "ў",
+        "з",
+        "за",
+        "и",
+        "і",
+        "а",
+        "да",
+        "ад",
+        "до",
+        "от",
+        "для",
+    ]
+)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*", re.UNICODE)
 
 
@@ -105,6 +139,8 @@ def figure_phrase(hit: Hit) -> str | None:
             break
         words.append(match.group())
         end = match.end()
+    while words and words[-1].lower() in _TRAILING:
+        words.pop()
     return " ".join([hit.figure, *words])
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
+from corpus.dates import warm_up
 from corpus.fetch import Fetched, fetch
 from corpus.loaders import Document, load_bytes, load_path
 from corpus.models import Answer, Source
@@ -79,6 +80,9 @@ class Services:
             encoders = self.encoders
             library = Library(config=self.config, store=self.store, encoders=encoders)
             library.refresh()
+            # Date parsing loads its language data on first use (80-350 ms a language): now,
+            # not in the first question about a month.
+            warm_up()
             self._library = library
         return self._library
 

@@ -22,9 +22,20 @@ WordVectors = Callable[[Sequence[str]], np.ndarray | None]
 
 _DIGITS = re.compile(r"\d[\d,.\u00a0\u202f ]*")
 _YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)$")
-_NUMBER_WORDS = re.compile(
-    r"(?<!\w)(hundreds?|thousands?|dozens?|millions?|billions?|two|three|four|five|six|seven|"
-    r"eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|сотни|сотен|тысяч\w*|десятк\w*|"
+# Counts written in words: numerals ("thirty", "тридцать", "трыццаць") say how many as a figure
+# does; multiples ("hundreds", "тысячи") only roughly.
+_NUMERALS = re.compile(
+    r"(?<!\w)(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|"
+    r"дв[ае]|двух|три|трёх|трех|четыр\w*|пят[иь]|шест[иь]|сем[иь]|восем[иь]|девят[иь]|"
+    r"десят[иь]|одиннадцат\w*|двенадцат\w*|двадцат\w*|тридцат\w*|сорок\w*|пятьдесят\w*|"
+    r"дзве|тры|трох|чатыр\w*|пяц[ьі]|шэсц[ьі]|сям[іі]|сем|восем|дзевяц\w*|дзесяц\w*|"
+    r"дваццац\w*|трыццац\w*|сарак\w*|сорак|пяцьдзясят\w*)(?!\w)",
+    re.IGNORECASE,
+)
+_MULTIPLES = re.compile(
+    r"(?<!\w)(hundreds?|thousands?|dozens?|millions?|billions?|сотни|сотен|тысяч\w*|десятк\w*|"
     r"миллион\w*|сотні|соцень|тысяч|дзясятк\w*|мільён\w*)(?!\w)",
     re.IGNORECASE,
 )
@@ -38,12 +49,17 @@ _MONTHS = re.compile(
 
 
 def answer_evidence(sentence: str, kind: AnswerType) -> float:
-    """1 when the sentence holds what the question asks for, 0.5 for a vague form, else 0."""
+    """1 when the sentence holds what the question asks for (a figure in digits, a date),
+    0.75 for a count in words, 0.5 for a vague one ("hundreds"), else 0."""
     if kind is AnswerType.COUNT:
         numbers = [n.strip(" ,.\u00a0\u202f") for n in _DIGITS.findall(sentence)]
         if any(n and not _YEAR.match(n) for n in numbers):
             return 1.0
-        return 0.5 if _NUMBER_WORDS.search(sentence) else 0.0
+        # Written-out numerals are often durations ("two months of increases"): a figure in
+        # digits says how many more surely.
+        if _NUMERALS.search(sentence):
+            return 0.75
+        return 0.5 if _MULTIPLES.search(sentence) else 0.0
     if kind is AnswerType.DATE:
         numbers = [n.strip(" ,.\u00a0\u202f") for n in _DIGITS.findall(sentence)]
         if any(_YEAR.match(n) for n in numbers) or _MONTHS.search(sentence):

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import bm25s
 import numpy as np
 import Stemmer
+from anyascii import anyascii
 from bm25s import stopwords as bm25_stopwords
 
 # Thousands groups ("1,200", "1 200", "1.200"), decimals, or plain digits.
@@ -90,6 +91,16 @@ def tokenize(text: str, language: str) -> list[str]:
     return [t.stem for t in terms(text, language)]
 
 
+#: Letters of two transliterated words that must agree for them to count as one name: enough
+#: to tell names apart, few enough to ignore case endings (savichu / savich, lukashenk / o).
+_SHARED_PREFIX = 5
+
+
+def _latin_prefix(token: str) -> str:
+    """The start of a token in Latin letters (anyascii: Ціханоўская -> tsikhanouskaya)."""
+    return anyascii(token)[:_SHARED_PREFIX]
+
+
 class LexicalIndex:
     """BM25 over passages; ``ids[i]`` is the passage id of document ``i``."""
 
@@ -99,6 +110,8 @@ class LexicalIndex:
         self._language = dict(zip(ids.tolist(), languages.tolist(), strict=True))
         self._rows: dict[int, int] | None = None
         self._vocab: dict[str, int] = bm25.vocab_dict
+        # The vocabulary in Latin letters, for names spelled in another script (built lazily).
+        self._latin: frozenset[str] | None = None
         # bm25s keeps scores column-major by token: the column lengths are document frequencies.
         scores = getattr(bm25, "scores", None) or {}
         self._df_indptr = np.asarray(scores.get("indptr", np.zeros(1)), dtype=np.int64)
@@ -153,12 +166,17 @@ class LexicalIndex:
         n = len(self.ids)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def unknown_share(self, tokens: Sequence[str]) -> float:
-        """The share of these word tokens (numbers aside) that no indexed passage has."""
-        words = [t for t in tokens if not t[0].isdigit()]
-        if not words:
-            return 0.0
-        return sum(t not in self._vocab for t in words) / len(words)
+    def unknown(self, tokens: Sequence[str]) -> list[str]:
+        """The word tokens (numbers aside) that no indexed passage has, in any script: a name
+        written in Cyrillic in the question and in Latin letters in a passage (Савічу, Savich)
+        is known (their transliterations share their first ``_SHARED_PREFIX`` letters)."""
+        if self._latin is None:
+            self._latin = frozenset(_latin_prefix(t) for t in self._vocab)
+        return [
+            t
+            for t in tokens
+            if not t[0].isdigit() and t not in self._vocab and _latin_prefix(t) not in self._latin
+        ]
 
     def scores(self, tokens: Sequence[str], passage_ids: Sequence[int]) -> dict[int, float]:
         """BM25 scores of these passages (for candidates found by other channels)."""

@@ -84,9 +84,11 @@ FEATURES = (
     # multilingual space still scores pairs of one language a little higher.
     "cross_language",
     "cross_dense",
-    # The share of the question's words that no passage of the corpus has, in any language:
-    # a question about what the corpus never mentions is likely not answered by it.
+    # The share of the question's words that no passage of the corpus has, in any language or
+    # script, and whether one of them is a longer word: a question about what (or whom) the
+    # corpus never mentions is likely not answered by it.
     "unknown",
+    "unknown_any",
 )
 
 
@@ -106,7 +108,7 @@ class LinearModel(_Frozen):
 #: What the calibration reads besides the ranking logit: the ranking compares passages of one
 #: question, so what is the same for all of them (words the corpus never uses) and how good
 #: the best one is in absolute terms only matter for "answered or not".
-CALIBRATION_FEATURES = ("unknown", "sentence", "coverage", "cross_language")
+CALIBRATION_FEATURES = ("unknown", "unknown_any", "sentence", "coverage", "cross_language")
 
 
 class Calibration(_Frozen):
@@ -173,12 +175,17 @@ class Time(_Frozen):
 
     #: How far below the best passage's logit a passage may rank and still take part: time
     #: reorders only passages the model finds about as good as the best ...
-    margin: float = Field(default=2.0, ge=0.0)
+    margin: float = Field(default=5.0, ge=0.0)
     #: ... that answer with at least this probability (None: the answer bar) ...
     min_confidence: float | None = Field(default=None, ge=0.0, le=1.0)
     #: ... and whose answering sentence says the same thing as the best passage's: their
-    #: cosine at least this (same-language and cross-language pairs alike).
-    kinship: float = Field(default=0.9, ge=-1.0, le=1.0)
+    #: cosine at least this (same-language and cross-language pairs alike) ...
+    kinship: float = Field(default=0.85, ge=-1.0, le=1.0)
+    #: The same across two languages: the same statement in Russian and English scores about
+    #: 0.15 lower than in one language (tests/data/dated), unrelated ones lower still.
+    kinship_across: float = Field(default=0.8, ge=-1.0, le=1.0)
+    #: ... with the margin counted from the best passage of the passage's own language.
+    per_language: bool = True
     #: Older figures listed under "Earlier", at most.
     earlier: int = Field(default=4, ge=0)
 

@@ -37,6 +37,8 @@ from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stag
 from retrieval.timeline import Dated, arrange
 
 _TERMS_CACHE = 20_000
+#: An unknown word of at least this many letters (a name, a place, a term) is worth noticing.
+_RARE = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +180,14 @@ class Retriever:
         )
         chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
         kin = self._kinship([c.ranked for c in chosen])
+        first = chosen[0].ranked.passage.language if chosen else ""
         dated = [
-            _dated(c, sources[c.ranked.passage.source_id], kin=k)
+            _dated(
+                c,
+                sources[c.ranked.passage.source_id],
+                kin=k,
+                across=c.ranked.passage.language != first,
+            )
             for c, k in zip(chosen, kin, strict=True)
         ]
         timeline = arrange(
@@ -218,8 +226,15 @@ class Retriever:
         """The plan and the reranked shortlist, before any decision (benchmarks read this)."""
         policy = policy or self.policy
         planned = plan(question, policy, today=today)
-        unknown = self.lexical.unknown_share(planned.question.tokens)
-        return planned, rerank(planned, self._candidates(planned, policy), policy, unknown=unknown)
+        words = [t for t in planned.question.tokens if not t[0].isdigit()]
+        unknown = self.lexical.unknown(words)
+        return planned, rerank(
+            planned,
+            self._candidates(planned, policy),
+            policy,
+            unknown=len(unknown) / len(words) if words else 0.0,
+            unknown_any=any(len(t) >= _RARE for t in unknown),
+        )
 
     def _candidates(self, planned: Plan, policy: Policy) -> list[Candidate]:
         """Search every channel, shortlist, and gather what stage 2 reads for the shortlist."""
@@ -284,7 +299,7 @@ class Retriever:
         return await asyncio.to_thread(self.search, question, k=k)
 
 
-def _dated(chosen: Chosen, source: Source, *, kin: float) -> Dated:
+def _dated(chosen: Chosen, source: Source, *, kin: float, across: bool) -> Dated:
     """When a chosen passage's answering sentence is true, and the figure it states."""
     passage = chosen.ranked.passage
     period, stated = as_of(passage.dates, chosen.ranked.best, source.as_of or source.published)
@@ -298,6 +313,7 @@ def _dated(chosen: Chosen, source: Source, *, kin: float) -> Dated:
         stated=stated,
         figure=digits(figure) if figure else None,
         kin=kin,
+        kin_across=across,
     )
 
 

@@ -92,6 +92,10 @@ def first_stage(
     return top(fused, policy.first.shortlist)
 
 
+#: Answer evidence (``highlight.answer_evidence``) at which a sentence states what is asked.
+_STATES_IT = 0.75
+
+
 # -- rerank -------------------------------------------------------------------------------------
 
 
@@ -121,11 +125,17 @@ class Ranked:
 
 
 def rerank(
-    plan: Plan, candidates: Sequence[Candidate], policy: Policy, *, unknown: float = 0.0
+    plan: Plan,
+    candidates: Sequence[Candidate],
+    policy: Policy,
+    *,
+    unknown: float = 0.0,
+    unknown_any: bool = False,
 ) -> list[Ranked]:
     """Choose each candidate's answering sentence, compute its features, rank by the model.
 
-    ``unknown`` is the share of the question's words the corpus never uses (any language).
+    ``unknown`` is the share of the question's words the corpus never uses (in any language or
+    script); ``unknown_any`` whether one of them is a longer word (a name, a place, a term).
     """
     if not candidates:
         return []
@@ -142,10 +152,11 @@ def rerank(
             [answer_evidence(t, plan.question.answer_type) for t in texts], dtype=np.float32
         )
         total = weights.cosine * cosine + weights.coverage * coverage + weights.answer_type * kind
-        if kind.max() >= 1.0:
+        if kind.max() >= _STATES_IT:
             # A how-many (when) question is answered by a sentence that states a count (a
-            # date): when the passage has one, the answering sentence is among those.
-            total = np.where(kind >= 1.0, total, -np.inf)
+            # date): when the passage has one, the answering sentence is among those that state
+            # it most plainly (digits before numerals in words).
+            total = np.where(kind >= kind.max(), total, -np.inf)
         chosen.append((candidate, int(np.argmax(total)), cosine, coverage, kind))
     top_dense = max(c.channels.get(DENSE, 0.0) for c in candidates)
     top_sentence = max(float(cos[best]) for _, best, cos, _, _ in chosen)
@@ -165,6 +176,7 @@ def rerank(
             "cross_language": 1.0 if cross else 0.0,
             "cross_dense": dense if cross else 0.0,
             "unknown": unknown,
+            "unknown_any": 1.0 if unknown_any else 0.0,
         }
         ranked.append(
             Ranked(passage=passage, score=model.logit(features), best=best, features=features)

@@ -34,8 +34,10 @@ class Dated:
     #: The figure of the answering sentence as digits ("1080"), for comparing sources.
     figure: str | None
     #: Cosine of the answering sentence with the best passage's answering sentence: whether
-    #: the two state the same thing (in any two languages: one multilingual space).
+    #: the two state the same thing (in any two languages: one multilingual space) ...
     kin: float = 1.0
+    #: ... and whether the two are in different languages.
+    kin_across: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +106,22 @@ def arrange(
 def _eligible(dated: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Dated]:
     """The passages that answer the question about the same thing as the best one: their
     answering sentence says what the best one's says (``kinship``, in any language), they rank
-    within ``margin`` of it and answer with ``min_confidence``; for a how-many question they
-    state a figure."""
+    within ``margin`` of the best passage of their own language (BM25 and word coverage lift
+    passages in the question's language, so logits compare within a language), and answer with
+    ``min_confidence``; for a how-many question they state a figure."""
     t = policy.time
     floor = policy.decide.bar if t.min_confidence is None else t.min_confidence
-    best = dated[0].chosen.ranked.score
+    best: dict[str, float] = {}
+    for d in dated:
+        group = d.chosen.ranked.passage.language if t.per_language else ""
+        best[group] = max(best.get(group, d.chosen.ranked.score), d.chosen.ranked.score)
     return [
         d
         for d in dated
         if d.chosen.confidence >= floor
-        and d.chosen.ranked.score >= best - t.margin
-        and d.kin >= t.kinship
+        and d.chosen.ranked.score
+        >= best[d.chosen.ranked.passage.language if t.per_language else ""] - t.margin
+        and d.kin >= (t.kinship_across if d.kin_across else t.kinship)
         and (d.figure is not None or not counts)
     ]
 

@@ -137,7 +137,10 @@ def test_ask_json_lines_from_stdin(seeded: Services) -> None:
     assert second == {
         "question": "What is the best pizza in Naples?",
         "answered": False,
+        "time": "current",
         "hits": [],
+        "earlier": [],
+        "differs": [],
     }
 
 

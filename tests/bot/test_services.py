@@ -95,7 +95,7 @@ def test_a_sentence_shared_with_another_source_keeps_its_vector(
     services.ingest([first, second, load_bytes(SEED.read_bytes(), SEED.name)])
     gone = next(s for s in services.sources() if s.identity == "first.md")
     services.remove(gone.id)
-    assert cached_vectors(services, [shared]) == 2  # one per model, still used by two.md
+    assert cached_vectors(services, [shared]) == 1  # still used by two.md
     assert cached_vectors(services, ["Only the first says this."]) == 0
     assert services.ask("Who counts every political prisoner by name?").answered
 

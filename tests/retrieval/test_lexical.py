@@ -28,3 +28,18 @@ def test_exact_names_and_figures_are_found() -> None:
     assert index.search(tokenize("1200 political prisoners", "en"), 3)[0][0] == 2
     assert index.search(tokenize("unknownword", "en"), 3) == []
     assert index.idf("bialiatski") > index.idf("prison")
+
+
+def test_unknown_words_are_those_no_passage_has_in_any_script() -> None:
+    index = LexicalIndex.build(
+        [
+            (1, "Lawyer Maksim Savich was sentenced to six years.", "en"),
+            (2, "Правозащитники насчитали 1 080 политзаключённых.", "ru"),
+        ]
+    )
+    asked = tokenize("Сколько лет дали адвокату Савичу в Венесуэле?", "ru")
+    unknown = index.unknown(asked)
+    # The name is known in Latin letters; the country is nowhere.
+    assert not any(t.startswith("савич") for t in unknown)
+    assert any(t.startswith("венесуэл") for t in unknown)
+    assert index.unknown(tokenize("политзаключённых 1080", "ru")) == []

@@ -136,7 +136,7 @@ def test_rerank_picks_the_answering_sentence_and_ranks_by_the_model() -> None:
     assert ranked[0].best == 1
     features = ranked[0].features
     assert set(features) == set(FEATURES)
-    assert features["unknown"] == 0.0
+    assert features["unknown"] == 0.0 and features["unknown_any"] == 0.0
     assert features["answer_type"] == 1.0  # a count, for a how-many question
     assert features["coverage"] == pytest.approx(0.8)
     assert features["sentence"] == pytest.approx(0.6)

@@ -37,6 +37,7 @@ def dated(
     figure: str | None = "1000",
     confidence: float = 0.9,
     kin: float = 1.0,
+    across: bool = False,
 ) -> Dated:
     text = f"Passage {pid}."
     passage = Passage(
@@ -56,6 +57,7 @@ def dated(
         stated=0,
         figure=figure,
         kin=kin,
+        kin_across=across,
     )
 
 
@@ -104,6 +106,21 @@ def test_a_newer_figure_of_something_else_is_not_promoted() -> None:
     timeline = arrange(NOW, counts=True, dated=rows, policy=policy(kinship=0.9), k=3)
     assert ids(timeline.shown)[0] == 3
     assert ids(timeline.earlier) == [1]
+
+
+def test_the_same_statement_in_another_language_counts_with_its_own_bar() -> None:
+    # Across languages the same statement scores lower: its own (lower) bar applies.
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="1139"),
+        dated(2, score=4.0, when=MAR, figure="1080", kin=0.82, across=True),
+        dated(3, score=4.5, when=FEB, figure="1110", kin=0.82),
+    ]
+    timeline = arrange(
+        NOW, counts=True, dated=rows, policy=policy(kinship=0.85, kinship_across=0.8), k=3
+    )
+    assert ids(timeline.shown)[0] == 2
+    # The same-language passage at 0.82 says something else.
+    assert 3 not in ids(timeline.earlier)
 
 
 def test_a_point_in_time_leads_with_the_nearest_period() -> None:
