@@ -112,6 +112,7 @@ class LexicalIndex:
         self._vocab: dict[str, int] = bm25.vocab_dict
         # The vocabulary in Latin letters, for names spelled in another script (built lazily).
         self._latin: frozenset[str] | None = None
+        self._counts: dict[str, int] | None = None
         # bm25s keeps scores column-major by token: the column lengths are document frequencies.
         scores = getattr(bm25, "scores", None) or {}
         self._df_indptr = np.asarray(scores.get("indptr", np.zeros(1)), dtype=np.int64)
@@ -153,6 +154,15 @@ class LexicalIndex:
     def languages(self) -> set[str]:
         """The languages of this build's passages."""
         return set(self._language.values())
+
+    def passages_in(self, language: str) -> int:
+        """How many of this build's passages are in ``language``."""
+        if self._counts is None:
+            counts: dict[str, int] = {}
+            for value in self._language.values():
+                counts[value] = counts.get(value, 0) + 1
+            self._counts = counts
+        return self._counts.get(language, 0)
 
     def language_of(self, passage_id: int) -> str:
         """The language of a passage of this build ("en" if unknown)."""

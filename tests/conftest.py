@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,11 @@ def encoders(model_dir: Path) -> dict[str, Encoder]:
     return load_encoders(RetrievalConfig(data_dir=model_dir.parent))
 
 
+@contextmanager
 def _services_factory(
     tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
-) -> tuple[Callable[..., Services], list[Services]]:
+) -> Iterator[Callable[..., Services]]:
+    """A maker of ``Services`` over fresh data directories; all closed on exit."""
     made: list[Services] = []
 
     def make(data_dir: Path | None = None, **settings: object) -> Services:
@@ -77,7 +80,11 @@ def _services_factory(
         made.append(services)
         return services
 
-    return make, made
+    try:
+        yield make
+    finally:
+        for services in made:
+            services.close()
 
 
 @pytest.fixture
@@ -85,10 +92,8 @@ def make_services(
     tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
 ) -> Iterator[Callable[..., Services]]:
     """Build ``Services`` over a fresh data directory (settings overridable by keyword)."""
-    make, made = _services_factory(tmp_path_factory, encoders, model_dir)
-    yield make
-    for services in made:
-        services.close()
+    with _services_factory(tmp_path_factory, encoders, model_dir) as make:
+        yield make
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +101,8 @@ def make_module_services(
     tmp_path_factory: pytest.TempPathFactory, encoders: dict[str, Encoder], model_dir: Path
 ) -> Iterator[Callable[..., Services]]:
     """``make_services`` for a corpus a whole test module shares (ingested once)."""
-    make, made = _services_factory(tmp_path_factory, encoders, model_dir)
-    yield make
-    for services in made:
-        services.close()
+    with _services_factory(tmp_path_factory, encoders, model_dir) as make:
+        yield make
 
 
 @pytest.fixture(scope="session")
