@@ -952,7 +952,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         models = root / "models"
         print("Building multilingual-e5-small for ONNX Runtime ...", flush=True)
         result["model_build_seconds"] = round(build_model(models), 1)
-        # The build's exporter leaves a handler on the root logger, and bm25s logs every index
+        # The model build leaves a handler on the root logger, and bm25s logs every index
         # build at DEBUG.
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         result["corpora"] = build_corpora(
