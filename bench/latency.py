@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    PYTHONPATH=. .venv/bin/python bench/latency.py            # full run (~30-45 min on 2 cores)
-    PYTHONPATH=. .venv/bin/python bench/latency.py --quick    # smoke test (~5 min)
+    PYTHONPATH=. .venv/bin/python bench/latency.py            # full run (~50 min on 2 shared cores)
+    PYTHONPATH=. .venv/bin/python bench/latency.py --quick    # smoke test (~10 min)
 
 Everything runs with the default ``RetrievalConfig``: multilingual-e5-small on ONNX Runtime
 (``retrieval/e5.py``, built once by this script and hard-linked into every data directory it
@@ -22,29 +22,31 @@ and after it. "Busy core" scenarios keep a busy-loop process running on the othe
 2. **Ingest**: the real ingest (``Indexer.ingest``: chunking, embedding, dating, storing, index
    build) of the 48 XQuAD documents into an empty data directory, the model loaded and warmed
    first; passages/s and texts (passages + sentences) embedded/s, on idle cores and with the busy
-   core. Target: >= 40 passages/s on 2 idle cores. Timers around the ingest's steps give each
-   one's own time (time in nested timed steps excluded, so the rows add up to the ingest), and
-   the share that is the model's (``encode_passages``) against the rest.
+   core, shipped (``ingest_threads=0``: one batch thread per core) and, as a what-if, with one
+   batch thread. Target: >= 40 passages/s on 2 idle cores. Timers around the ingest's steps
+   give each one's own time (time in nested timed steps excluded, so the rows add up to the
+   ingest), and the share that is the model's (``encode_passages``) against the rest.
 3. **Memory**: peak RSS (VmHWM) of every process: one that loads the model and answers (target
-   <= 900 MB; after loading and at the end), one that ingested; and whether torch was imported
-   in a process that answers (it must not be: torch is only for building the model).
+   <= 900 MB; after loading and at the end), one that ingested; what is resident at the end,
+   anonymous and file-backed (memory-mapped model embeddings and sentence vectors); and whether
+   torch was imported in a process that answers (it must not be: it only builds the model).
 4. **Time stage and dating**: the how-many questions of ``bench/realistic/test`` (those
    ``retrieval.question.analyse`` types as a count), asked with the set's ``today`` over its
    corpus, several rounds; the share of a question's time in ``timeline.arrange`` and in the
    date and figure helpers (``question_time``, ``answer_evidence``, ``as_of``, ``figure_of``;
    timers around them).
 
-The synthetic corpus is not encoded (300,000 sentences would take hours here). The XQuAD
-ingest embeds each of its sentences on its own (``retrieval/indexer.py: embed_pieces``); those
-~1,200 real e5 sentence vectors are reused: synthetic documents are shuffled XQuAD sentences,
-three to a paragraph, and the embedding cache of the synthetic data directory is filled
-beforehand under the Indexer's own keys (``text_hash`` of a passage for its vector,
-``block_hash`` of the passage and its sentence spans for its sentences'), so building it embeds
-nothing (checked: the count is reported). A sentence's vector is its real one; a passage's is the
-normalised mean of its sentences' (an approximation: real passage vectors come from encoding the
-passage). The chunker now and then segments the joined sentences differently; those few pieces
-are encoded for real. The vocabulary is XQuAD's, so BM25 postings are far denser than in a real
-corpus of that size, and the lexical channel slower than it would be.
+The synthetic corpus is not encoded (300,000 sentences would take hours here). The XQuAD ingest
+embeds each of its sentences on its own (``retrieval/indexer.py: embed_pieces``); those ~1,150 real
+e5 sentence vectors are reused: synthetic documents are shuffled XQuAD sentences, three to a
+paragraph, and the embedding cache of the synthetic data directory is filled beforehand under the
+Indexer's own keys (``text_hash`` of a passage for its vector, ``block_hash`` of the passage and its
+sentence spans for its sentences'), so building it embeds nothing (checked: the count is reported).
+A sentence's vector is its real one; a passage's is the normalised mean of its sentences' (an
+approximation: real passage vectors come from encoding the passage). The chunker now and then
+segments the joined sentences differently; those pieces (~3,000 at 100,000 passages) are encoded for
+real. The vocabulary is XQuAD's, so BM25 postings are far denser than in a real corpus of that size,
+and the lexical channel slower than it would be.
 
 Results are printed and written to bench/results/latency.json (--quick: latency-quick.json).
 """
@@ -151,16 +153,31 @@ class Scenario:
     query_threads: int = 1  # RetrievalConfig.query_threads: 0 keeps the libraries' defaults
     busy: bool = False  # another process keeps a core busy
     profile: bool = False  # a cProfile breakdown after the timed questions
+    ingest_threads: int = 0  # RetrievalConfig.ingest_threads: 0 is one per core (shipped)
 
     @property
     def label(self) -> str:
         if self.part == "ingest":
-            threads = "ingest_threads=0 (one per core)"
+            threads = (
+                "shipped (ingest_threads=0, one per core)"
+                if self.ingest_threads == 0
+                else f"ingest_threads={self.ingest_threads} (what-if)"
+            )
         elif self.query_threads == 1:
             threads = "shipped (query_threads=1)"
         else:
             threads = f"query_threads={self.query_threads}"
         return f"{threads}{', busy core' if self.busy else ''}"
+
+
+def ingest_scenarios() -> list[Scenario]:
+    """The settings the ingest is timed in: shipped, and one batch thread (what-if), each idle
+    and with the busy core."""
+    return [
+        Scenario("ingest", busy=busy, ingest_threads=threads)
+        for threads in (0, 1)
+        for busy in (False, True)
+    ]
 
 
 def question_scenarios(corpus: str) -> list[Scenario]:
@@ -311,6 +328,22 @@ def busy_core(enabled: bool) -> Iterator[None]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def resident_memory() -> dict[str, float]:
+    """This process's resident memory now, MiB: all, anonymous (heaps, indexes read into memory)
+    and file-backed (memory-mapped files such as the model's embeddings and the sentence
+    vectors, which the kernel can drop and read again)."""
+    fields = {"VmRSS": "all", "RssAnon": "anonymous", "RssFile": "file"}
+    out: dict[str, float] = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in fields:
+                out[fields[key]] = round(int(value.split()[0]) / 1024, 1)
+    except OSError:
+        pass
+    return out
 
 
 def loaded_modules() -> dict[str, bool]:
@@ -515,6 +548,7 @@ def questions_worker(job: Job) -> dict[str, Any]:
             result["profile_ms"] = profile_breakdown(lambda q: library.search(q, k=K), sample)
         store.close()
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    result["rss_end_mb"] = resident_memory()
     result["modules"] = loaded_modules()
     result["load_after"] = [round(x, 2) for x in load_average()]
     return result
@@ -552,7 +586,11 @@ def time_questions(
 def ingest_worker(job: Job) -> dict[str, Any]:
     """Part 2 and 3: the real ingest of the XQuAD documents into an empty data directory."""
     scenario, data_dir = job.scenario, Path(job.data_dir)
-    config = RetrievalConfig(data_dir=data_dir, query_threads=scenario.query_threads)
+    config = RetrievalConfig(
+        data_dir=data_dir,
+        query_threads=scenario.query_threads,
+        ingest_threads=scenario.ingest_threads,
+    )
     documents = article_documents(load_benchmark(PAIRS["en-en"], articles=job.articles))
     result: dict[str, Any] = {"load_before": [round(x, 2) for x in load_average()]}
     with busy_core(scenario.busy):
@@ -583,6 +621,7 @@ def ingest_worker(job: Job) -> dict[str, Any]:
         "tokens_embedded": tokens,
         "steps": steps,
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rss_end_mb": resident_memory(),
         "modules": loaded_modules(),
         "load_after": [round(x, 2) for x in load_average()],
     }
@@ -674,6 +713,7 @@ def timeline_worker(job: Job) -> dict[str, Any]:
         "time_and_dating_ms_per_question": round(1000 * helpers / asked, 3),
         "encoder": encoder_kind(encoders),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rss_end_mb": resident_memory(),
         "modules": loaded_modules(),
         "load_after": [round(x, 2) for x in load_average()],
     }
@@ -968,9 +1008,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for scenario in question_scenarios(corpus)
                 ]
         if "ingest" in parts:
-            for busy in (False, True):
-                fresh = share_models(models, root / f"ingest-{'busy' if busy else 'idle'}")
-                jobs.append(Job(Scenario("ingest", busy=busy), str(fresh), articles=articles))
+            for number, scenario in enumerate(ingest_scenarios()):
+                fresh = share_models(models, root / f"ingest-{number}")
+                jobs.append(Job(scenario, str(fresh), articles=articles))
         if "timeline" in parts:
             jobs.append(Job(Scenario("timeline"), str(root / "realistic"), rounds=rounds))
         runs: list[dict[str, Any]] = []
@@ -1134,7 +1174,7 @@ def report_ingest(runs: list[dict[str, Any]]) -> None:
             f"{100 * r['embedding_share']:.1f}%",
             r["texts_per_embedding_s"],
             met(r["passages_per_s"], TARGET_INGEST_PER_S, at_most=False)
-            if not r["scenario"]["busy"]
+            if not r["scenario"]["busy"] and not r["scenario"]["ingest_threads"]
             else "-",
             r["peak_rss_mb"],
             load_cell(r),
@@ -1165,7 +1205,10 @@ def report_ingest(runs: list[dict[str, Any]]) -> None:
 def report_memory(runs: list[dict[str, Any]]) -> None:
     if not runs:
         return
-    print(f"\nMemory: peak RSS per process (target <= {TARGET_RSS_MB:.0f} MB answering)")
+    print(
+        f"\nMemory: RSS per process, MiB (target: peak <= {TARGET_RSS_MB:.0f} MB answering; "
+        "file-backed pages are memory-mapped files the kernel can drop)"
+    )
     rows = []
     for r in runs:
         part = r["scenario"]["part"]
@@ -1180,13 +1223,24 @@ def report_memory(runs: list[dict[str, Any]]) -> None:
                 r["encoder"],
                 r.get("rss_after_load_mb", "-"),
                 r["peak_rss_mb"],
+                r["rss_end_mb"].get("anonymous", "-"),
+                r["rss_end_mb"].get("file", "-"),
                 "yes" if r["modules"]["torch"] else "no",
                 "yes" if r["modules"]["onnxruntime"] else "no",
             ]
         )
     print(
         table(
-            ["process", "encoder", "after load MiB", "peak MiB", "torch imported", "onnxruntime"],
+            [
+                "process",
+                "encoder",
+                "peak after load",
+                "peak",
+                "at end: anonymous",
+                "file-backed",
+                "torch imported",
+                "onnxruntime",
+            ],
             rows,
         )
     )
