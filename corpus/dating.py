@@ -9,6 +9,7 @@ text (``Period.iso``) so that ranking reads them without parsing anything.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from corpus.dates import document_as_of, figure_dates, passage_as_of, sentence_dates
 from corpus.models import Span
@@ -60,6 +61,13 @@ def as_of(dates: Sequence[str | None], index: int, document: str) -> tuple[Perio
     return found, before[-1] if before else stated[0]
 
 
+#: Figures of this many (sentence, language, date) remembered: a passage's answering sentence is
+#: read once to rank it and once to show it, and popular passages come up again and again, while
+#: parsing a sentence's figures and dates costs ~0.2 ms (bench/latency.py, cProfile).
+FIGURE_CACHE = 4096
+
+
+@lru_cache(maxsize=FIGURE_CACHE)
 def figure_of(sentence: str, *, language: str, as_of: Period) -> str | None:
     """The figure a sentence states as of ``as_of``, as written ("1,080", "1 080"): the one
     whose own date is ``as_of`` when the sentence gives several ("1,080, down from 1,149 a
