@@ -274,9 +274,9 @@ class E5Encoder:
                 results[k] = hidden
             start = end
         grouped: list[list[np.ndarray]] = [[] for _ in texts]
-        for (i, _), hidden in zip(pieces, results, strict=True):
-            assert hidden is not None
-            grouped[i].append(hidden)
+        for (i, _), result in zip(pieces, results, strict=True):
+            assert result is not None
+            grouped[i].append(result)
         return grouped
 
     def _run(self, session: Any, windows_ids: Sequence[np.ndarray]) -> list[np.ndarray]:
