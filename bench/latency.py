@@ -778,9 +778,9 @@ def chunk_texts(document: Document, chunk: Chunk) -> tuple[str, list[str]]:
 def xquad_sentence_vectors(source: Store, model: str) -> dict[str, np.ndarray]:
     """Every sentence of the ingested XQuAD corpus in ``source`` with its real vector, read from
     the embedding cache (each sentence is embedded on its own and cached by its text)."""
-    _, passages = source.snapshot()
+    _, passages = source.corpus.snapshot()
     sentences = list(dict.fromkeys(s for p in passages for s in p.sentence_texts()))
-    blobs = source.cached_vectors(model, [text_hash(s) for s in sentences])
+    blobs = source.corpus.cached_vectors(model, [text_hash(s) for s in sentences])
     return {s: np.frombuffer(blobs[text_hash(s)], dtype=np.float32) for s in sentences}
 
 
