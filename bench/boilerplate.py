@@ -63,7 +63,7 @@ def chrome_only(markup: str, main: list[str]) -> str | None:
     body = tree.find("body")
     if body is None:
         return None
-    kept = []
+    kept: list[lxml.html.HtmlElement] = []
     for element in body.iter():
         if not isinstance(element.tag, str) or any(
             element is k or _inside(element, k) for k in kept
