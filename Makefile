@@ -50,6 +50,7 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check bot retrieval corpus tests bench
 	$(BIN)/ruff format --check bot retrieval corpus tests bench
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/xquad.py

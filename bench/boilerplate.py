@@ -42,7 +42,7 @@ def extracted_sentences(markup: str) -> int | None:
     """Full sentences of the main text trafilatura extracts (as the loaders read a page), or
     None when it finds none."""
     doc = extract_html(markup)
-    return None if doc is None else full_sentences(doc.text)
+    return None if doc is None or doc.text is None else full_sentences(doc.text)
 
 
 #: What a site's chrome is made of: the containers of navigation, banners, footers, sidebars.
@@ -63,7 +63,7 @@ def chrome_only(markup: str, main: list[str]) -> str | None:
     body = tree.find("body")
     if body is None:
         return None
-    kept = []
+    kept: list[lxml.html.HtmlElement] = []
     for element in body.iter():
         if not isinstance(element.tag, str) or any(
             element is k or _inside(element, k) for k in kept

@@ -248,9 +248,9 @@ def main() -> None:
         print(f"\n{root.name}: question_time on {len(asked)} questions")
         for language in ("en", "ru", "be"):
             for kind in sorted({k for _, k, _, _ in asked}):
-                items = [r for lang, k, r, _ in asked if lang == language and k == kind]
-                if items:
-                    print(f"  {language} {kind}: {sum(items)}/{len(items)}")
+                rights = [r for lang, k, r, _ in asked if lang == language and k == kind]
+                if rights:
+                    print(f"  {language} {kind}: {sum(rights)}/{len(rights)}")
         print(f"  all: {sum(r for _, _, r, _ in asked)}/{len(asked)}")
         for language, kind, ok, what in asked:
             if not ok:

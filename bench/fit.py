@@ -417,7 +417,7 @@ def reliability(
     out: dict[str, Any] = {}
     print("Reliability of the top passage's probability (predicted -> observed, count):")
     for language in sorted({a.language for a in asked}):
-        pairs = []
+        pairs: list[tuple[float, int]] = []
         for a in asked:
             if a.language != language or not len(a.labels):
                 continue

@@ -771,7 +771,7 @@ def time_grid() -> dict[str, Any]:
 def print_time_grid(answers: Mapping[str, list[Asked]], questions: Sequence[Question]) -> None:
     """hit@1 over the time kinds and the stale share, per grid setting, best first."""
     timed = [q for q in questions if q.kind in TIME_KINDS]
-    rows = []
+    rows: list[list[Any]] = []
     for name, asked in answers.items():
         report = evaluate([a for a in asked if any(a.question_id == q.id for q in timed)], timed)
         stale = report.stale_first

@@ -75,11 +75,8 @@ def run_engine(
     """Ingest, rebuild and answer on one engine; the timings."""
     if url:
         Store(data_dir=data_dir, url=url, migrate_schema=True).close()
-    settings = Settings(
-        _env_file=None,
-        CITEBOT_DATA_DIR=str(data_dir),
-        **({"CITEBOT_DATABASE_URL": url} if url else {}),
-    )
+    database: dict[str, Any] = {"CITEBOT_DATABASE_URL": url} if url else {}
+    settings = Settings(_env_file=None, CITEBOT_DATA_DIR=str(data_dir), **database)
     services = Services(settings=settings)
     services.encoders  # noqa: B018 (load the models before timing)
     start = time.perf_counter()

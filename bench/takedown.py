@@ -23,6 +23,7 @@ import numpy as np
 
 from bench.common import machine_info, print_machine, table, write_json
 from corpus.chunking import chunk_text
+from corpus.engine import SqliteDatabase
 from corpus.loaders import Document, load_bytes
 from corpus.store import Store, text_hash
 from tests.documents import markdown
@@ -51,6 +52,7 @@ def texts_of(doc: Document) -> list[str]:
 def build(folder: Path, documents: int, per_document: int, *, secure: bool) -> Store:
     store = Store(data_dir=folder)
     if not secure:
+        assert isinstance(store.database, SqliteDatabase)  # no URL: SQLite
         store.database._db().execute("PRAGMA secure_delete=OFF")
     rng = np.random.default_rng(0)
     for start in range(0, documents, 50):

@@ -280,11 +280,17 @@ def summary_ms(values: list[float]) -> dict[str, Any]:
     if not values:
         return {"count": 0}
     ms = [v * 1000 for v in values]
+
+    def at(q: float) -> float:
+        value = pct(ms, q)
+        assert value is not None  # ms is not empty
+        return round(value, 1)
+
     return {
         "count": len(ms),
-        "median_ms": round(pct(ms, 50), 1),
-        "p95_ms": round(pct(ms, 95), 1),
-        "p99_ms": round(pct(ms, 99), 1),
+        "median_ms": at(50),
+        "p95_ms": at(95),
+        "p99_ms": at(99),
         "mean_ms": round(float(np.mean(ms)), 1),
         "max_ms": round(max(ms), 1),
     }
@@ -360,13 +366,13 @@ def instrument(services: Services, times: SearchTimes) -> None:
     library = services.library  # loads the index now, as post_init would
     search = library.search
 
-    def timed_search(question: str, *, k: int = 3) -> Any:
+    def timed_search(question: str, *, k: int = 3, **options: Any) -> Any:
         prof = times.thread_profile() if times.profiling else None
         start = time.monotonic()
         if prof is not None:
             prof.enable()
         try:
-            return search(question, k=k)
+            return search(question, k=k, **options)
         finally:
             if prof is not None:
                 prof.disable()
@@ -437,12 +443,15 @@ class Matcher:
             if call.method == "getUpdates" and call.ok and call.result:
                 self.fetched.append((call.finished_at, len(call.result)))
             elif call.method == "sendMessage":
-                self._reply(self.private.get(_int(call.chat_id)), call, self._private_outcome)
+                chat_id = _int(call.chat_id)
+                item = self.private.get(chat_id) if chat_id is not None else None
+                self._reply(item, call, self._private_outcome)
             elif call.method == "answerInlineQuery":
                 item = self.inline.get(str(call.params.get("inline_query_id")))
                 self._reply(item, call, _inline_outcome)
             elif call.method == "sendChatAction":
-                item = self.private.get(_int(call.chat_id))
+                chat_id = _int(call.chat_id)
+                item = self.private.get(chat_id) if chat_id is not None else None
                 if item is not None and item.typing_at is None:
                     item.typing_at = call.finished_at
 
@@ -797,6 +806,7 @@ async def run_replicas_scenario(
     fake = FakeTelegram(first_update_id=user_base)
     await fake.start()
     folder = root / f"{name}-{count}"
+    models = cluster.models
     replicas = start_replicas(
         count,
         fake=fake,
@@ -804,8 +814,8 @@ async def run_replicas_scenario(
         root=folder,
         env={"CITEBOT_SEND_RATE": str(30.0 / count), "CITEBOT_LOG_LEVEL": "WARNING"},
         before_start=(
-            (lambda d: shutil.copytree(cluster.models, d / "models", dirs_exist_ok=True))
-            if cluster.models
+            (lambda d: shutil.copytree(models, d / "models", dirs_exist_ok=True))
+            if models
             else None
         ),
     )
@@ -885,7 +895,7 @@ async def run_replicas_scenario(
         for d in fake.webhook_deliveries[warm_deliveries:]
         if d.status is not None and d.status < 300
     )
-    per_replica = []
+    per_replica: list[dict[str, Any]] = []
     for r in replicas:
         cpu = (cpu_after[r.index] or 0.0) - cpu_before[r.index]
         per_replica.append(
@@ -1069,7 +1079,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         passages = seed.store.corpus.passage_count()
         encoders = seed.encoders
         seed.close()
-        setup = {
+        setup: dict[str, Any] = {
             "documents": len(documents),
             "passages": passages,
             "model_load_and_ingest_seconds": round(time.monotonic() - began, 2),

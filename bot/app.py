@@ -39,7 +39,9 @@ def build_application(
     ``services`` lets tests share an already loaded model; ``rate_limiter`` paces and retries
     outgoing calls (PTB's ``AIORateLimiter``).
     """
-    builder = (
+    # Unparameterised: the bot's type (ExtBot[None] or ExtBot[rate limiter arguments]) depends
+    # on ``rate_limiter``.
+    builder: ApplicationBuilder = (
         ApplicationBuilder()
         .token(settings.token())
         .base_url(settings.telegram_api_url)

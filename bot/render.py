@@ -132,7 +132,7 @@ def figure_phrase(hit: Hit) -> str | None:
     if at < 0:
         return hit.figure
     end = at + len(hit.figure)
-    words = []
+    words: list[str] = []
     for match in _WORD.finditer(sentence, end):
         gap = sentence[end : match.start()]
         if gap.strip() or len(words) >= _FIGURE_WORDS:

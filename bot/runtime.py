@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -177,7 +178,7 @@ class Runtime:
                     self.services.aask(text, k=INLINE_HITS, executor=self.inline_pool)
                 )
                 self._pending[key] = pending
-                pending.add_done_callback(lambda done, key=key: self._searched(key, done))
+                pending.add_done_callback(functools.partial(self._searched, key))
             # Shielded: one asker giving up must not cancel the search the others wait for.
             answer = await asyncio.shield(pending)
             if generation == self.generation:

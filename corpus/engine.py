@@ -46,7 +46,8 @@ REWRITE_WAIT_SECONDS = 5.0
 class Cursor(Protocol):
     """What ``execute`` returns on both engines."""
 
-    rowcount: int
+    @property
+    def rowcount(self) -> int: ...
 
     def fetchone(self) -> Any: ...
 
@@ -396,7 +397,7 @@ def _bounded_lock_waits(conn: Any) -> None:
 
 def is_postgres_url(url: str | None) -> bool:
     """Whether a database URL names PostgreSQL."""
-    return bool(url) and urlsplit(url).scheme in ("postgresql", "postgres")  # type: ignore[arg-type]
+    return bool(url) and urlsplit(url).scheme in ("postgresql", "postgres")
 
 
 def open_database(*, data_dir: Path, url: str | None = None) -> Database:

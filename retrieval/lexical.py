@@ -171,8 +171,9 @@ class LexicalIndex:
     def idf(self, stem: str) -> float:
         """Inverse document frequency of an indexed token (as rare as can be when unknown)."""
         token_id = self._vocab.get(stem)
-        known = token_id is not None and token_id + 1 < len(self._df_indptr)
-        df = int(self._df_indptr[token_id + 1] - self._df_indptr[token_id]) if known else 0
+        df = 0
+        if token_id is not None and token_id + 1 < len(self._df_indptr):
+            df = int(self._df_indptr[token_id + 1] - self._df_indptr[token_id])
         n = len(self.ids)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 

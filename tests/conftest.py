@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,9 +74,9 @@ def _services_factory(
     """A maker of ``Services`` over fresh data directories; all closed on exit."""
     made: list[Services] = []
 
-    def make(data_dir: Path | None = None, **settings: object) -> Services:
+    def make(data_dir: Path | None = None, **settings: Any) -> Services:
         folder = share_models(model_dir, data_dir or tmp_path_factory.mktemp("data"))
-        values = {"CITEBOT_DATA_DIR": str(folder), **settings}
+        values: dict[str, Any] = {"CITEBOT_DATA_DIR": str(folder), **settings}
         services = Services(settings=Settings(_env_file=None, **values), encoders=encoders)
         made.append(services)
         return services

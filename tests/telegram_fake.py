@@ -246,10 +246,10 @@ class RecordedCall:
         return self.params.get("chat_id")
 
     @property
-    def text(self) -> str | None:
-        """The raw ``text`` parameter (markup included), if any."""
+    def text(self) -> str:
+        """The raw ``text`` parameter (markup included); "" if the call has none."""
         text = self.params.get("text")
-        return text if isinstance(text, str) else None
+        return text if isinstance(text, str) else ""
 
     def __repr__(self) -> str:
         state = "ok" if self.ok else f"{self.status} {self.description!r}"
@@ -2006,7 +2006,7 @@ class FakeTelegram:
             reply_to_message=reply_to_message,
             content=content,
         )
-        update = {"update_id": self._new_update_id(), "message": copy.deepcopy(message)}
+        update: JSONDict = {"update_id": self._new_update_id(), "message": copy.deepcopy(message)}
         if not self._privacy_allows(update["message"]):
             return update
         return self.enqueue_update(update)
@@ -2421,10 +2421,10 @@ class FakeTelegram:
             raise bad_request("chat not found")
         chat_id = _p_int(params, "chat_id")
         assert chat_id is not None
-        chat = self.chats.get(chat_id)
-        if chat is None:
+        found = self.chats.get(chat_id)
+        if found is None:
             raise bad_request("chat not found")
-        return chat
+        return found
 
     def _check_can_write(self, chat: JSONDict) -> None:
         if chat["type"] == "private" and chat["id"] in self._blocked_users:

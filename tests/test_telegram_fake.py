@@ -79,7 +79,7 @@ async def bot(fake_telegram: FakeTelegram) -> AsyncIterator[ExtBot[None]]:
         yield ptb_bot
 
 
-def _builder(fake: FakeTelegram) -> ApplicationBuilder:  # type: ignore[type-arg]
+def _builder(fake: FakeTelegram) -> ApplicationBuilder:
     return (
         ApplicationBuilder().token(fake.token).base_url(fake.api_url).base_file_url(fake.file_url)
     )
@@ -91,7 +91,7 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _polling(app: Application) -> AsyncIterator[Application]:  # type: ignore[type-arg]
+async def _polling(app: Application) -> AsyncIterator[Application]:
     """Run ``app`` with polling (as run_polling would, minus signals) and always stop it."""
     async with app:
         await app.start()
@@ -181,7 +181,8 @@ async def test_send_message_html_entities(fake_telegram: FakeTelegram, bot: ExtB
 
 
 async def test_text_length_limits(fake_telegram: FakeTelegram, bot: ExtBot[None]) -> None:
-    assert len((await bot.send_message(CHAT, "x" * 4096)).text) == 4096
+    sent = await bot.send_message(CHAT, "x" * 4096)
+    assert sent.text is not None and len(sent.text) == 4096
     with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(CHAT, "x" * 4097)
     # 4096 characters after entity decoding, 20480 raw: accepted.
@@ -229,6 +230,7 @@ async def test_bad_html_refused(
     # fake's own record for the exact wording.
     assert detail.lower() in caught.value.message.lower()
     description = fake_telegram.errors[-1].description
+    assert description is not None
     assert description.startswith("Bad Request: can't parse entities: ") and detail in description
     assert fake_telegram.sent_messages(CHAT) == []
 
@@ -364,9 +366,11 @@ async def test_inline_query_limits(fake_telegram: FakeTelegram, bot: ExtBot[None
     ]
     for results, error in cases:
         for result in results:
-            if "<b>" in result.input_message_content.message_text:  # type: ignore[union-attr]
-                result.input_message_content._unfreeze()  # type: ignore[union-attr]
-                result.input_message_content.parse_mode = "HTML"  # type: ignore[union-attr]
+            content = result.input_message_content
+            assert isinstance(content, InputTextMessageContent)  # what _article builds
+            if "<b>" in content.message_text:
+                content._unfreeze()
+                content.parse_mode = "HTML"
         with pytest.raises(BadRequest, match=rf"(?i){error}"):
             await bot.answer_inline_query(query(), results)
     with pytest.raises(BadRequest, match=r"(?i)NEXT_OFFSET_INVALID"):
@@ -616,7 +620,7 @@ async def test_send_document_upload(fake_telegram: FakeTelegram, bot: ExtBot[Non
 async def test_webhook_secret_and_conflict(fake_telegram: FakeTelegram) -> None:
     port = _free_port()
     hook = f"http://127.0.0.1:{port}/hook"
-    app: Application = _builder(fake_telegram).build()  # type: ignore[type-arg]
+    app: Application = _builder(fake_telegram).build()
     app.add_handler(MessageHandler(filters.TEXT, _echo))
     async with app:
         await app.start()

@@ -20,6 +20,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import render
 from bot.handlers.readers import lang, sources_page
+from bot.handlers.updates import MissingPart, callback_of, chat_of, message_of, user_of
 from bot.i18n import reason, t
 from bot.menus import hide_moderator_menu, show_moderator_menu
 from bot.roles import is_moderator, is_owner, settings_of
@@ -83,7 +84,7 @@ async def _allowed(
     update: Update, context: ContextTypes.DEFAULT_TYPE, *, owner: bool = False
 ) -> bool:
     """Refuse politely unless a moderator (or the owner) writes in a private chat."""
-    message = update.effective_message
+    message = message_of(update)
     user = update.effective_user
     language = lang(update)
     if message.chat.type != ChatType.PRIVATE:
@@ -98,7 +99,7 @@ async def _allowed(
 
 
 def _actor(update: Update) -> str:
-    return f"telegram:{update.effective_user.id}"
+    return f"telegram:{user_of(update).id}"
 
 
 # -- adding ------------------------------------------------------------------------------------
@@ -108,8 +109,10 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A file sent in a private chat: a moderator adds it to the corpus."""
     if not await _allowed(update, context):
         return
-    message = update.effective_message
+    message = message_of(update)
     document = message.document
+    if document is None:  # the handler's filter (filters.Document.ALL) guarantees one
+        raise MissingPart("the message has no document")
     language = lang(update)
     name = document.file_name or "document"
     if (document.file_size or 0) > DOWNLOAD_LIMIT:
@@ -124,7 +127,7 @@ async def add_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/add URL (metadata lines may follow): fetch the page and add it."""
     if not await _allowed(update, context):
         return
-    message = update.effective_message
+    message = message_of(update)
     language = lang(update)
     text = (message.text or "").split(None, 1)
     rest = text[1] if len(text) > 1 else ""
@@ -143,10 +146,10 @@ async def add_url(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def pending_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A moderator's reply that completes a document waiting for metadata."""
     user = update.effective_user
-    pending = await _pending(context, update.effective_chat.id)
+    pending = await _pending(context, chat_of(update).id)
     if pending is None or user is None or not await is_moderator(context, user.id):
         return
-    text = update.effective_message.text or ""
+    text = message_of(update).text or ""
     fields = parse_fields(text)
     missing = pending.missing
     if not fields and len(missing) == 1:
@@ -159,13 +162,13 @@ async def pending_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel: drop a document waiting for metadata."""
-    had = await runtime(context).shared.take("pending", str(update.effective_chat.id))
+    had = await runtime(context).shared.take("pending", str(chat_of(update).id))
     key = "cancelled" if had else "nothing_pending"
-    await update.effective_message.reply_text(t(lang(update), key))
+    await message_of(update).reply_text(t(lang(update), key))
 
 
 async def _try_ingest(update: Update, context: ContextTypes.DEFAULT_TYPE, pending: Pending) -> None:
-    message = update.effective_message
+    message = message_of(update)
     language = lang(update)
     rt = runtime(context)
     shared = rt.shared
@@ -254,13 +257,13 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     language = lang(update)
     if not context.args:
-        await update.effective_message.reply_text(t(language, "remove_usage"))
+        await message_of(update).reply_text(t(language, "remove_usage"))
         return
     source_id = context.args[0].strip()
     try:
         source = await asyncio.to_thread(runtime(context).services.source, source_id)
     except SourceNotFound:
-        await update.effective_message.reply_text(t(language, "unknown_source", id=source_id[:64]))
+        await message_of(update).reply_text(t(language, "unknown_source", id=source_id[:64]))
         return
     # A one-shot token, valid on every replica: pressed twice (or on two replicas at once),
     # the removal still happens once.
@@ -274,7 +277,7 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ]
         ]
     )
-    await update.effective_message.reply_html(
+    await message_of(update).reply_html(
         t(
             language,
             "remove_confirm",
@@ -288,12 +291,12 @@ async def remove(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The confirmation buttons of /remove."""
-    query = update.callback_query
+    query, data = callback_of(update)
     language = lang(update)
-    if not await is_moderator(context, update.effective_user.id):
+    if not await is_moderator(context, user_of(update).id):
         await query.answer(t(language, "mod_only"), show_alert=True)
         return
-    action, token = query.data.split(":", 1)
+    action, token = data.split(":", 1)
     rt = runtime(context)
     confirmed = await rt.shared.take("confirm", token)
     if confirmed is None:
@@ -324,12 +327,12 @@ async def remove_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def sources_for_moderators(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources for moderators in private chats: the same list, with ids."""
     user = update.effective_user
-    private = update.effective_chat.type == ChatType.PRIVATE
+    private = chat_of(update).type == ChatType.PRIVATE
     if not (private and user and await is_moderator(context, user.id)):
         return
     sources = await asyncio.to_thread(runtime(context).services.sources)
     text, keyboard = sources_page(sources, lang(update), 0, show_ids=True)
-    await update.effective_message.reply_html(text, reply_markup=keyboard)
+    await message_of(update).reply_html(text, reply_markup=keyboard)
     raise ApplicationHandlerStop
 
 
@@ -340,14 +343,14 @@ async def history(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     language = lang(update)
     entries = await asyncio.to_thread(runtime(context).services.history, 15)
     if not entries:
-        await update.effective_message.reply_text(t(language, "history_empty"))
+        await message_of(update).reply_text(t(language, "history_empty"))
         return
     lines = [t(language, "history_title")]
     for e in entries:
         what = render.esc(e.detail)
         source = f" <code>{e.source_id}</code>" if e.source_id else ""
         lines.append(f"{e.at[:16].replace('T', ' ')} · {e.action} · {what}{source} · {e.actor}")
-    await update.effective_message.reply_html("\n".join(lines))
+    await message_of(update).reply_html("\n".join(lines))
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -366,7 +369,7 @@ async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lines.append(t(language, "stats_feedback") if votes else t(language, "stats_no_feedback"))
     for _, title, up, down in votes[:20]:
         lines.append(f"{render.esc(render.shorten(title, 60))}: {up} / {down}")
-    await update.effective_message.reply_html("\n".join(lines))
+    await message_of(update).reply_html("\n".join(lines))
 
 
 # -- roles -------------------------------------------------------------------------------------
@@ -377,7 +380,7 @@ async def mod(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not await _allowed(update, context, owner=True):
         return
     language = lang(update)
-    message = update.effective_message
+    message = message_of(update)
     args = context.args or []
     services = runtime(context).services
     settings = settings_of(context)

@@ -20,6 +20,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import render
+from bot.handlers.updates import callback_of, chat_of, inline_of, message_of
 from bot.i18n import language_of, t
 from bot.menus import MODERATOR_COMMANDS, show_moderator_menu
 from bot.roles import is_moderator, is_owner
@@ -123,16 +124,16 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
 
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any text in a private chat is a question."""
-    await answer_question(update, context, update.effective_message.text or "")
+    await answer_question(update, context, message_of(update).text or "")
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/ask question (also /ask@ourbot): answer it, or explain how to ask."""
     question = " ".join(context.args or [])
     if not question.strip():
-        await update.effective_message.reply_text(
+        await message_of(update).reply_text(
             t(lang(update), "ask_usage"),
-            do_quote=update.effective_chat.type != ChatType.PRIVATE,
+            do_quote=chat_of(update).type != ChatType.PRIVATE,
         )
         return
     await answer_question(update, context, question)
@@ -173,8 +174,8 @@ def _cut(text: str, entity: MessageEntity) -> str:
 
 async def more_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ "More": show the next passages of a kept answer by editing the message."""
-    query = update.callback_query
-    _, key, start = query.data.split(":")
+    query, data = callback_of(update)
+    _, key, start = data.split(":")
     try:
         kept = await runtime(context).kept(key)
     except CorpusChanged:
@@ -198,15 +199,20 @@ async def more_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def vote_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Record an anonymous useful/not-useful vote and take the vote buttons away."""
-    query = update.callback_query
-    _, passage_id, vote = query.data.split(":")
+    query, data = callback_of(update)
+    _, passage_id, vote = data.split(":")
     services = runtime(context).services
     await asyncio.to_thread(services.record_feedback, int(passage_id), 1 if vote == "1" else -1)
     await query.answer(t(lang(update), "thanks"))
-    markup = query.message.reply_markup if query.message else None
+    # An inaccessible (deleted or too old) message has no markup to edit.
+    markup = query.message.reply_markup if isinstance(query.message, Message) else None
     if markup is not None:
         rows = [
-            [b for b in row if not (b.callback_data or "").startswith("v:")]
+            [
+                b
+                for b in row
+                if not (isinstance(b.callback_data, str) and b.callback_data.startswith("v:"))
+            ]
             for row in markup.inline_keyboard
         ]
         rows = [row for row in rows if row]
@@ -218,7 +224,7 @@ async def vote_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """@bot query: up to 10 cited passages per page, computed once per query text."""
-    query = update.inline_query
+    query = inline_of(update)
     language = lang(update)
     text = " ".join(query.query.split())
     username = context.bot.username
@@ -280,7 +286,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start: what the bot is and how to ask (a deep link "ask" invites a private question)."""
     language = lang(update)
-    message = update.effective_message
+    message = message_of(update)
     if message.chat.type != ChatType.PRIVATE:
         await help_command(update, context)
         return
@@ -298,7 +304,7 @@ async def _moderator_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """For a moderator in their private chat: set their command menu; whether they are one."""
     # Telegram knows a moderator's chat only once they write: their menu can be set now.
     user = update.effective_user
-    if update.effective_chat.type != ChatType.PRIVATE or user is None:
+    if chat_of(update).type != ChatType.PRIVATE or user is None:
         return False
     if not await is_moderator(context, user.id):
         return False
@@ -309,7 +315,7 @@ async def _moderator_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/help: how to ask and read answers; in groups, a button to ask privately."""
     language = lang(update)
-    message = update.effective_message
+    message = message_of(update)
     keyboard = None
     if message.chat.type != ChatType.PRIVATE:
         link = f"https://t.me/{context.bot.username}?start=ask"
@@ -328,7 +334,7 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/about: corpus size, last update, how answers are chosen."""
     stats = await asyncio.to_thread(runtime(context).services.stats)
     updated = (stats.updated_at or "—")[:10]
-    await update.effective_message.reply_html(
+    await message_of(update).reply_html(
         t(lang(update), "about", sources=stats.sources, passages=stats.passages, updated=updated)
     )
 
@@ -336,9 +342,7 @@ async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/privacy: what is stored and what is not (replicas keep the flood guard in PostgreSQL)."""
     shared = runtime(context).services.engine == "postgresql"
-    await update.effective_message.reply_html(
-        t(lang(update), "privacy_shared" if shared else "privacy")
-    )
+    await message_of(update).reply_html(t(lang(update), "privacy_shared" if shared else "privacy"))
 
 
 def sources_page(
@@ -369,15 +373,15 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """/sources: the documents answers come from, with their dates."""
     sources = await asyncio.to_thread(runtime(context).services.sources)
     text, keyboard = sources_page(sources, lang(update), 0, show_ids=False)
-    await update.effective_message.reply_html(
+    await message_of(update).reply_html(
         text, reply_markup=keyboard, link_preview_options=_NO_PREVIEW
     )
 
 
 async def sources_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Page through /sources."""
-    query = update.callback_query
-    page = int(query.data.split(":")[1])
+    query, data = callback_of(update)
+    page = int(data.split(":")[1])
     sources = await asyncio.to_thread(runtime(context).services.sources)
     text, keyboard = sources_page(sources, lang(update), page, show_ids=False)
     await query.answer()
@@ -388,4 +392,4 @@ async def sources_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An unknown command in a private chat: point to /help."""
-    await update.effective_message.reply_text(t(lang(update), "unknown_command"))
+    await message_of(update).reply_text(t(lang(update), "unknown_command"))

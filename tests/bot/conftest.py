@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest_asyncio
 from telegram.ext import Application
@@ -23,7 +24,11 @@ class RunningBot:
     services: Services
 
 
-def bot_settings(fake: FakeTelegram, services: Services, **extra: object) -> Settings:
+#: The ``make_bot`` fixture: services and settings in, a started bot out.
+MakeBot = Callable[..., Awaitable[RunningBot]]
+
+
+def bot_settings(fake: FakeTelegram, services: Services, **extra: Any) -> Settings:
     """Settings that point the bot at the fake: the two URLs are all it takes."""
     return Settings(
         _env_file=None,
@@ -44,12 +49,13 @@ async def start_bot(app: Application, *, timeout: int = 1) -> None:
     if app.post_init:
         await app.post_init(app)
     await app.start()
+    assert app.updater is not None  # ApplicationBuilder makes one
     await app.updater.start_polling(poll_interval=0.0, timeout=timeout)
 
 
 async def stop_bot(app: Application) -> None:
     """Stop what ``start_bot`` started."""
-    if app.updater.running:
+    if app.updater is not None and app.updater.running:
         await app.updater.stop()
     if app.running:
         await app.stop()
@@ -61,11 +67,11 @@ async def stop_bot(app: Application) -> None:
 @pytest_asyncio.fixture
 async def make_bot(
     fake_telegram: FakeTelegram,
-) -> AsyncIterator[Callable[..., object]]:
+) -> AsyncIterator[MakeBot]:
     """Start the real application over given services; stopped after the test."""
     started: list[Application] = []
 
-    async def make(services: Services, **settings: object) -> RunningBot:
+    async def make(services: Services, **settings: Any) -> RunningBot:
         app = build_application(
             bot_settings(fake_telegram, services, **settings), services=services
         )
@@ -79,6 +85,6 @@ async def make_bot(
 
 
 @pytest_asyncio.fixture
-async def bot(make_bot: Callable[..., object], seeded: Services) -> RunningBot:
+async def bot(make_bot: MakeBot, seeded: Services) -> RunningBot:
     """The bot over the bundled corpus."""
     return await make_bot(seeded)

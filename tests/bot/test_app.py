@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Callable
 
 import pytest
 
 from bot.app import build_application, configure_logging
 from bot.services import Services
 from bot.settings import Settings
-from tests.bot.conftest import RunningBot, bot_settings, stop_bot
+from tests.bot.conftest import MakeBot, RunningBot, bot_settings, stop_bot
 from tests.documents import CANONICAL
 from tests.telegram_fake import FakeTelegram
 
@@ -30,6 +29,7 @@ async def test_webhook_mode_checks_the_secret(
     url = f"http://127.0.0.1:{port}/hook"
     app = build_application(bot_settings(fake_telegram, seeded), services=seeded)
     await app.initialize()
+    assert app.post_init is not None and app.updater is not None  # set by build_application
     await app.post_init(app)
     await app.start()
     await app.updater.start_webhook(
@@ -48,12 +48,12 @@ async def test_webhook_mode_checks_the_secret(
 
 
 async def test_logs_never_hold_the_token_or_the_question(
-    make_bot: Callable[..., object], seeded: Services, caplog: pytest.LogCaptureFixture
+    make_bot: MakeBot, seeded: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
     configure_logging("INFO")
     secret_question = "how many political prisoners remain in Zhodzina prison number 8?"
     with caplog.at_level(logging.INFO):
-        running: RunningBot = await make_bot(seeded)  # type: ignore[assignment]
+        running: RunningBot = await make_bot(seeded)
         fake = running.fake
         fake.send_message(secret_question, user_id=777001, first_name="Alesia")
         await fake.wait_for("sendMessage", chat_id=777001, timeout=20)

@@ -21,6 +21,7 @@ import corpus.engine
 import corpus.fetch
 from bot.cli import cli
 from bot.services import Services
+from corpus.engine import SqliteDatabase
 from corpus.errors import REASONS
 from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, SEED, markdown, write_markdown
@@ -345,7 +346,9 @@ def test_remove_with_the_write_lock_held_is_a_one_line_error(
         _run(services, "ingest", str(write_markdown(tmp_path, "a.md", "Some text."))).exit_code == 0
     )
     [source] = services.sources()
-    other = sqlite3.connect(services.store.database.path, isolation_level=None)
+    database = services.store.database
+    assert isinstance(database, SqliteDatabase)
+    other = sqlite3.connect(database.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer that never lets go
     try:
         result = _run(services, "remove", source.id)

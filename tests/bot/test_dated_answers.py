@@ -9,19 +9,19 @@ from collections.abc import Callable
 
 from bot.services import Services
 from corpus.loaders import load_path
-from tests.bot.conftest import RunningBot
+from tests.bot.conftest import MakeBot, RunningBot
 from tests.documents import ROOT
 
 CORPUS = ROOT / "tests" / "data" / "dated" / "documents"
 
 
-async def dated_bot(make_bot: Callable[..., object], services: Services) -> RunningBot:
+async def dated_bot(make_bot: MakeBot, services: Services) -> RunningBot:
     services.ingest([load_path(p) for p in sorted(CORPUS.glob("*.md"))])
-    return await make_bot(services)  # type: ignore[no-any-return]
+    return await make_bot(services)
 
 
 async def test_the_newest_figure_leads_and_the_older_ones_follow(
-    make_bot: Callable[..., object], make_services: Callable[..., Services]
+    make_bot: MakeBot, make_services: Callable[..., Services]
 ) -> None:
     bot = await dated_bot(make_bot, make_services())
     fake = bot.fake
@@ -44,7 +44,7 @@ async def test_the_newest_figure_leads_and_the_older_ones_follow(
 
 
 async def test_two_sources_for_one_month_are_shown_side_by_side(
-    make_bot: Callable[..., object], make_services: Callable[..., Services]
+    make_bot: MakeBot, make_services: Callable[..., Services]
 ) -> None:
     bot = await dated_bot(make_bot, make_services())
     fake = bot.fake
@@ -60,7 +60,7 @@ async def test_two_sources_for_one_month_are_shown_side_by_side(
 
 
 async def test_inline_results_carry_the_date(
-    make_bot: Callable[..., object], make_services: Callable[..., Services]
+    make_bot: MakeBot, make_services: Callable[..., Services]
 ) -> None:
     bot = await dated_bot(make_bot, make_services())
     fake = bot.fake

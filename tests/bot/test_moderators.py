@@ -19,7 +19,7 @@ from aiohttp import web
 import corpus.fetch
 from bot.services import Services
 from corpus.loaders import MAX_FILE_BYTES
-from tests.bot.conftest import RunningBot
+from tests.bot.conftest import MakeBot, RunningBot
 from tests.corpus.test_fetch import REFUSED_HOSTS
 from tests.documents import CANONICAL, ROOT, markdown
 from tests.telegram_fake import FakeTelegram, RecordedCall
@@ -65,7 +65,7 @@ def fresh(make_services: Callable[..., Services], seeded_dir: Path, tmp_path: Pa
 
 @pytest_asyncio.fixture
 async def modbot(
-    make_bot: Callable[..., object],
+    make_bot: MakeBot,
     make_services: Callable[..., Services],
     seeded_dir: Path,
     tmp_path: Path,
@@ -73,7 +73,7 @@ async def modbot(
     """The bot with an owner and one moderator from the settings; private URLs allowed (the
     test pages are served on 127.0.0.1)."""
     services = make_services(writable_copy(seeded_dir, tmp_path), CITEBOT_ALLOW_PRIVATE_URLS="1")
-    return await make_bot(  # type: ignore[no-any-return]
+    return await make_bot(
         services,
         CITEBOT_OWNER=str(OWNER),
         CITEBOT_MODERATORS=str(MODERATOR),
@@ -193,9 +193,9 @@ async def test_add_by_url_fetches_extracts_and_replaces(
 
 
 async def test_private_and_non_http_urls_are_refused(
-    make_bot: Callable[..., object], fresh: Services, page_server: str
+    make_bot: MakeBot, fresh: Services, page_server: str
 ) -> None:
-    bot: RunningBot = await make_bot(fresh, CITEBOT_MODERATORS=str(MODERATOR))  # type: ignore[assignment]
+    bot: RunningBot = await make_bot(fresh, CITEBOT_MODERATORS=str(MODERATOR))
     fake = bot.fake
     before = corpus_state(fresh)
     for url, problem in (
@@ -462,9 +462,9 @@ async def test_refusals_are_in_the_moderators_language(
 
 
 async def test_private_targets_are_refused_by_add_without_connecting(
-    make_bot: Callable[..., object], fresh: Services, page_server: str
+    make_bot: MakeBot, fresh: Services, page_server: str
 ) -> None:
-    bot: RunningBot = await make_bot(fresh, CITEBOT_MODERATORS=str(MODERATOR))  # type: ignore[assignment]
+    bot: RunningBot = await make_bot(fresh, CITEBOT_MODERATORS=str(MODERATOR))
     fake = bot.fake
     port = int(page_server.rsplit(":", 1)[1])
     before = corpus_state(fresh)

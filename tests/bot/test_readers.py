@@ -13,7 +13,7 @@ import pytest
 from bot.services import Services
 from corpus.loaders import load_bytes, load_path
 from corpus.store import DB_NAME
-from tests.bot.conftest import RunningBot
+from tests.bot.conftest import MakeBot, RunningBot
 from tests.documents import CANONICAL, SEED, markdown
 
 BOT = "citebot_test_bot"
@@ -104,11 +104,11 @@ PRISON_REPORTS = markdown(
 
 
 async def test_inline_query_pages_valid_results(
-    make_bot: Callable[..., object], make_services: Callable[..., Services]
+    make_bot: MakeBot, make_services: Callable[..., Services]
 ) -> None:
     services = make_services()
     services.indexer.ingest([load_path(SEED), load_bytes(PRISON_REPORTS.encode(), "regions.md")])
-    bot: RunningBot = await make_bot(services)  # type: ignore[assignment]
+    bot: RunningBot = await make_bot(services)
     fake = bot.fake
     fake.send_inline_query("political prisoners")
     first = await fake.wait_for("answerInlineQuery", timeout=20)
@@ -287,10 +287,10 @@ async def test_flooding_user_is_asked_to_slow_down(bot: RunningBot) -> None:
 
 
 async def test_inline_queries_do_not_wait_behind_questions(
-    make_bot: Callable[..., object], seeded: Services
+    make_bot: MakeBot, seeded: Services
 ) -> None:
     # One question at a time, so a burst of them makes a queue.
-    bot: RunningBot = await make_bot(seeded, CITEBOT_CONCURRENT_UPDATES=1)  # type: ignore[assignment]
+    bot: RunningBot = await make_bot(seeded, CITEBOT_CONCURRENT_UPDATES=1)
     fake = bot.fake
     for user_id in range(3000, 3012):
         fake.send_message(CANONICAL, user_id=user_id)

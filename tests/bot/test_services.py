@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.services import Services
+from corpus.engine import SqliteDatabase
 from corpus.loaders import load_bytes
 from corpus.store import text_hash
 from retrieval.index_files import IndexFiles
@@ -44,7 +45,9 @@ def leftovers(data_dir: Path) -> dict[str, list[str]]:
 
 
 def cached_vectors(services: Services, texts: list[str]) -> int:
-    with sqlite3.connect(services.store.database.path) as db:
+    database = services.store.database
+    assert isinstance(database, SqliteDatabase)
+    with sqlite3.connect(database.path) as db:
         marks = ",".join("?" * len(texts))
         hashes = [text_hash(t) for t in texts]
         query = f"SELECT COUNT(*) FROM embeddings WHERE content_hash IN ({marks})"
@@ -103,7 +106,9 @@ def test_a_sentence_shared_with_another_source_keeps_its_vector(
 def test_the_store_overwrites_deleted_content(make_services: Callable[..., Services]) -> None:
     services = make_services()
     # Not left to how SQLite was compiled: most builds keep deleted text in freed pages.
-    assert services.store.database._db().execute("PRAGMA secure_delete").fetchone()[0] == 1
+    database = services.store.database
+    assert isinstance(database, SqliteDatabase)
+    assert database._db().execute("PRAGMA secure_delete").fetchone()[0] == 1
 
 
 async def test_a_build_in_use_is_deleted_once_its_last_search_ends(
@@ -114,6 +119,7 @@ async def test_a_build_in_use_is_deleted_once_its_last_search_ends(
     library = services.library
     files = IndexFiles(data_dir=services.config.data_dir)
     old = files.current_name()
+    assert old is not None
     # A search holds the build it runs on while a new one is published and swapped in.
     with library._using() as retriever:
         another = load_bytes(markdown("Another text here. And more.").encode(), "b.md")

@@ -96,7 +96,9 @@ def test_concurrent_migrations_apply_each_step_once(
         thread.join()
     assert errors == []
     with psycopg.connect(url) as conn:
-        count = conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0]
+        row = conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()
+    assert row is not None
+    count = row[0]
     assert count == len(MIGRATIONS)
 
 
@@ -326,8 +328,8 @@ def test_readers_leave_only_counts_and_votes(open_store: Callable[[], Store]) ->
     store = open_store()
     [(source, _)] = store.corpus.replace_sources([_document()])
     _, [passage] = store.corpus.snapshot()
-    for answered in (True, True, False):
-        store.readers.count_question(answered=answered)
+    for outcome in (True, True, False):
+        store.readers.count_question(answered=outcome)
     [(day, asked, answered)] = store.readers.daily_questions()
     assert (asked, answered) == (3, 2) and len(day) == 10
     assert store.readers.record_feedback(passage.id, 1)

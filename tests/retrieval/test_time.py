@@ -39,6 +39,12 @@ def name(hit: Hit) -> str:
     return FILES[hit.source.identity]
 
 
+def as_of(hit: Hit) -> str:
+    """The hit's as-of date, which every dated figure here has."""
+    assert hit.as_of is not None, name(hit)
+    return hit.as_of
+
+
 @pytest.mark.parametrize(
     "question",
     [
@@ -59,8 +65,8 @@ def test_how_many_remain_leads_with_the_newest_and_lists_the_older_ones(
     # The March figure (in Russian) and the September 2025 one (in Belarusian), newest first.
     assert "2026-03-10-count-ru.md" in earlier and "2025-09-05-count-be.md" in earlier
     assert earlier.index("2026-03-10-count-ru.md") < earlier.index("2025-09-05-count-be.md")
-    dates = [h.as_of for h in answer.earlier]
-    assert dates == sorted(dates, reverse=True) and all(d < lead.as_of for d in dates)
+    dates = [as_of(h) for h in answer.earlier]
+    assert dates == sorted(dates, reverse=True) and all(d < as_of(lead) for d in dates)
     # The newest document is about a festival: never the answer.
     assert all(name(h) != "2026-10-02-festival-en.md" for h in (*answer.hits[:1], *answer.earlier))
 
