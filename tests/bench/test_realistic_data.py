@@ -218,6 +218,46 @@ def test_evaluate_scores_ranks_refusals_and_traps() -> None:
     json.dumps(report.to_json())  # the runner writes it
 
 
+def test_a_series_is_judged_by_the_order_and_reach_of_its_dates() -> None:
+    points = [
+        Gold(document=f"{month}.md", text=f"{1100 - i} prisoners", as_of=f"2026-{month}-01")
+        for i, month in enumerate(("01", "02", "03", "04"))
+    ]
+    # Two alternatives for February: either one counts for that date.
+    points.append(Gold(document="02b.md", text="1099 people", as_of="2026-02-01"))
+    questions = [_q(name, "en", "series", tuple(points)) for name in ("ordered", "reversed", "few")]
+
+    def shown(*pairs: tuple[str, str]) -> tuple[Returned, ...]:
+        return tuple(Returned(document=d, text=f"In all, {t}.") for d, t in pairs)
+
+    answers = [
+        Asked(
+            "ordered",
+            True,
+            shown(
+                ("01.md", "1100 prisoners"),
+                ("02b.md", "1099 people"),
+                ("unrelated.md", "nothing"),
+                ("04.md", "1097 prisoners"),
+            ),
+        ),
+        Asked(
+            "reversed",
+            True,
+            shown(
+                ("04.md", "1097 prisoners"),
+                ("03.md", "1098 prisoners"),
+                ("01.md", "1100 prisoners"),
+            ),
+        ),
+        Asked("few", True, shown(("01.md", "1100 prisoners"), ("02.md", "1099 prisoners"))),
+    ]
+    report = evaluate(answers, questions)
+    in_order = {o.id: o.in_order for o in report.outcomes}
+    assert in_order == {"ordered": True, "reversed": False, "few": False}
+    assert report.series_in_order == pytest.approx(1 / 3)
+
+
 def test_evaluate_needs_an_answer_for_every_question() -> None:
     with pytest.raises(ValueError, match="no answer for 1 question"):
         evaluate([], [_q("lonely", "en", "offtopic")])
