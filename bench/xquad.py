@@ -134,6 +134,16 @@ def pipeline_rankings(
     return [[r.passage.id for r in retriever.rank(q, policy=policy)[1]][:MRR_AT] for q in questions]
 
 
+def answered_rankings(retriever: Retriever, questions: Sequence[str]) -> list[list[int]]:
+    """What a reader is shown: the pipeline with its decision and time stage (a refusal shows
+    nothing, a miss)."""
+    out = []
+    for question in questions:
+        answer = retriever.search(question, k=MRR_AT)
+        out.append([h.passage.id for h in answer.hits])
+    return out
+
+
 def _rerank(policy: Policy, **update: float) -> Policy:
     return policy.model_copy(update={"rerank": policy.rerank.model_copy(update=update)})
 
@@ -166,11 +176,13 @@ def run_pair(
         start = time.perf_counter()
         rankings["pipeline"] = pipeline_rankings(retriever, corpus.questions, retriever.policy)
         per_question = 1000 * (time.perf_counter() - start) / max(len(corpus.questions), 1)
+        rankings["answered"] = answered_rankings(retriever, corpus.questions)
         labels = {
             "dense": "(a) dense only",
             "bm25": "(b) BM25 only",
             "first": "(c) first stage (fused)",
             "pipeline": "(d) full pipeline (ranking)",
+            "answered": "(e) as shown (decision, time)",
         }
         if ablations:
             for label, change in ABLATIONS.items():

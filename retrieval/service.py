@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import numpy as np
 from corpus.attribution import attribution
 from corpus.dating import as_of, digits, figure_of
 from corpus.models import Answer, Hit, Passage, Source
+from corpus.periods import Period
 from corpus.store import Store
 from retrieval.config import RetrievalConfig
 from retrieval.dense import DenseIndex, SentenceVectors
@@ -42,6 +43,8 @@ _RARE = 4
 #: Passages in the question's language from which unknown words count fully (fewer: in
 #: proportion); the realistic sets have 40-60 per language, XQuAD 400.
 _ENOUGH_TEXT = 100
+#: Sentences of a passage read for the figures they state (chunking keeps passages far shorter).
+_STATEMENTS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,16 +185,14 @@ class Retriever:
             list({c.ranked.passage.source_id for c in decision.chosen})
         )
         chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
-        kin = self._kinship([c.ranked for c in chosen])
-        first = chosen[0].ranked.passage.language if chosen else ""
+        sentences = self.channels[DENSE].sentences
         dated = [
             _dated(
                 c,
                 sources[c.ranked.passage.source_id],
-                kin=k,
-                across=c.ranked.passage.language != first,
+                vectors=sentences.of(c.ranked.passage.id),
             )
-            for c, k in zip(chosen, kin, strict=True)
+            for c in chosen
         ]
         timeline = arrange(
             planned.time,
@@ -210,18 +211,6 @@ class Retriever:
                 "differs": tuple(_hit(d, sources) for d in timeline.differs),
             }
         )
-
-    def _kinship(self, ranked: list[Ranked]) -> list[float]:
-        """Cosine of each passage's answering sentence with the first one's."""
-        sentences = self.channels[DENSE].sentences
-        vectors = []
-        for row in ranked:
-            found = sentences.of(row.passage.id)
-            vectors.append(found[min(row.best, len(found) - 1)] if len(found) else None)
-        if not vectors or vectors[0] is None:
-            return [1.0] * len(ranked)
-        first = vectors[0]
-        return [1.0 if v is None else float(v @ first) for v in vectors]
 
     def rank(
         self, question: str, *, policy: Policy | None = None, today: date | None = None
@@ -306,22 +295,41 @@ class Retriever:
         return await asyncio.to_thread(self.search, question, k=k)
 
 
-def _dated(chosen: Chosen, source: Source, *, kin: float, across: bool) -> Dated:
-    """When a chosen passage's answering sentence is true, and the figure it states."""
-    passage = chosen.ranked.passage
-    period, stated = as_of(passage.dates, chosen.ranked.best, source.as_of or source.published)
+def _dated(chosen: Chosen, source: Source, *, vectors: np.ndarray) -> Dated:
+    """When a chosen passage's answering sentence is true and the figure it states; the same
+    for each other sentence of the passage that states a figure (``Dated.others``).
+
+    ``vectors``: the passage's sentence vectors (empty when it has none).
+    """
+    ranked = chosen.ranked
+    passage = ranked.passage
     texts = passage.sentence_texts()
-    sentence = texts[min(chosen.ranked.best, len(texts) - 1)]
-    figure = figure_of(sentence, language=passage.language, as_of=period)
-    return Dated(
-        chosen=chosen,
-        source=source.id,
-        as_of=period,
-        stated=stated,
-        figure=digits(figure) if figure else None,
-        kin=kin,
-        kin_across=across,
+    document = source.as_of or source.published
+
+    def statement(index: int) -> tuple[Period, int | None, str | None]:
+        period, stated = as_of(passage.dates, index, document)
+        figure = figure_of(texts[index], language=passage.language, as_of=period)
+        return period, stated, digits(figure) if figure else None
+
+    def variant(index: int, others: tuple[Dated, ...] = ()) -> Dated:
+        period, stated, figure = statement(index)
+        return Dated(
+            chosen=chosen
+            if index == ranked.best
+            else replace(chosen, ranked=replace(ranked, best=index)),
+            source=source.id,
+            as_of=period,
+            stated=stated,
+            figure=figure,
+            vector=vectors[index] if index < len(vectors) else None,
+            others=others,
+        )
+
+    best = min(ranked.best, len(texts) - 1)
+    others = tuple(
+        v for i in range(min(len(texts), _STATEMENTS)) if i != best and (v := variant(i)).figure
     )
+    return variant(best, others)
 
 
 def _hit(dated: Dated, sources: Mapping[str, Source]) -> Hit:

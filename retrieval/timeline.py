@@ -13,8 +13,11 @@ state a figure. Pure: the Retriever hands in each passage's date and figure.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from corpus.dates import TimeIntent, TimeKind
 from corpus.periods import Period
@@ -33,11 +36,17 @@ class Dated:
     stated: int | None
     #: The figure of the answering sentence as digits ("1080"), for comparing sources.
     figure: str | None
-    #: Cosine of the answering sentence with the best passage's answering sentence: whether
-    #: the two state the same thing (in any two languages: one multilingual space) ...
-    kin: float = 1.0
-    #: ... and whether the two are in different languages.
-    kin_across: bool = False
+    #: The answering sentence's unit vector in the one multilingual space: two sentences whose
+    #: cosine is high state the same thing, in any two languages (None: no vector).
+    vector: np.ndarray | None = None
+    #: The passage's other sentences that state a figure, each as the passage would be with
+    #: that sentence answering: a passage may state the figure asked about in another sentence
+    #: than the one that reads most like the question (a comparison with another country, say).
+    others: tuple[Dated, ...] = ()
+
+    @property
+    def language(self) -> str:
+        return self.chosen.ranked.passage.language
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +75,13 @@ def arrange(
     uses_time = intent.kind is not TimeKind.CURRENT or counts
     if not uses_time:
         return Timeline(shown=tuple(dated[:k]))
-    eligible = _eligible(dated, counts=counts, policy=policy)
+    pool = _pool(dated, policy=policy)
+    eligible = _agreeing(pool, counts=counts, policy=policy)
     if not eligible:
         return Timeline(shown=tuple(dated[:k]))
+    # A passage takes part with the sentence that states the figure asked about.
+    swap = {_pid(d): d for d in eligible}
+    dated = [swap.get(_pid(d), d) for d in dated]
     if intent.kind is TimeKind.SERIES:
         return _series(intent, eligible, dated, k)
     if intent.kind is TimeKind.POINT and intent.period is not None:
@@ -76,15 +89,19 @@ def arrange(
         lead = min(eligible, key=lambda d: (asked.distance_days(d.as_of), -d.chosen.ranked.score))
     else:
         lead = max(eligible, key=lambda d: (d.as_of.end, d.as_of.start, d.chosen.ranked.score))
+    # Another source's figure for the lead's month differs: of the same quantity as the lead's
+    # (compared with the lead itself, not with the group, so that a source that words it its
+    # own way, in its own language, still shows).
     differs = tuple(
-        d
-        for d in eligible
-        if d is not lead
-        and _month(d.as_of) == _month(lead.as_of)
-        and d.source != lead.source
-        and d.figure is not None
+        m
+        for d in pool
+        if _pid(d) != _pid(lead)
+        and (m := _member(lead, d, counts=counts, policy=policy)) is not None
+        and _month(m.as_of) == _month(lead.as_of)
+        and m.source != lead.source
+        and m.figure is not None
         and lead.figure is not None
-        and d.figure != lead.figure
+        and m.figure != lead.figure
     )
     seen = {(lead.source, _month(lead.as_of))} | {(d.source, _month(d.as_of)) for d in differs}
     earlier: list[Dated] = []
@@ -98,32 +115,96 @@ def arrange(
             continue
         seen.add(key)
         earlier.append(d)
-    apart = {id(lead), *(id(d) for d in differs)}
-    rest = tuple(d for d in dated if id(d) not in apart)
+    apart = {_pid(lead), *(_pid(d) for d in differs)}
+    rest = tuple(d for d in dated if _pid(d) not in apart)
     return Timeline(shown=(lead, *rest)[:k], earlier=tuple(earlier), differs=differs)
 
 
-def _eligible(dated: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Dated]:
-    """The passages that answer the question about the same thing as the best one: their
-    answering sentence says what the best one's says (``kinship``, in any language), they rank
-    within ``margin`` of the best passage of their own language (BM25 and word coverage lift
-    passages in the question's language, so logits compare within a language), and answer with
-    ``min_confidence``; for a how-many question they state a figure."""
+def _pid(d: Dated) -> int:
+    return d.chosen.ranked.passage.id
+
+
+def _value(figure: str | None) -> int | None:
+    return int(figure) if figure and figure.isdigit() and len(figure) < 16 else None
+
+
+def _same_quantity(a: Dated, b: Dated, *, counts: bool, policy: Policy) -> bool:
+    """Whether two answering sentences state the same thing: their cosine clears the kinship
+    bar (a lower one across two languages) and, for a how-many question, their figures are of
+    one size (a count measured again a month later moves by a few per cent, not twofold)."""
+    t = policy.time
+    if a is b:
+        return True
+    if a.vector is not None and b.vector is not None:
+        bar = t.kinship if a.language == b.language else t.kinship_across
+        if float(a.vector @ b.vector) < bar:
+            return False
+    if counts:
+        x, y = _value(a.figure), _value(b.figure)
+        if x is None or y is None or max(x, y) > t.magnitude * max(min(x, y), 1):
+            return False
+    return True
+
+
+def _pool(dated: Sequence[Dated], *, policy: Policy) -> list[Dated]:
+    """The passages time may reorder: they answer with ``min_confidence`` and rank within
+    ``margin`` of the best passage of their own language (BM25 and word coverage lift passages
+    in the question's language, so logits compare within a language)."""
     t = policy.time
     floor = policy.decide.bar if t.min_confidence is None else t.min_confidence
     best: dict[str, float] = {}
     for d in dated:
-        group = d.chosen.ranked.passage.language if t.per_language else ""
+        group = d.language if t.per_language else ""
         best[group] = max(best.get(group, d.chosen.ranked.score), d.chosen.ranked.score)
     return [
         d
         for d in dated
         if d.chosen.confidence >= floor
-        and d.chosen.ranked.score
-        >= best[d.chosen.ranked.passage.language if t.per_language else ""] - t.margin
-        and d.kin >= (t.kinship_across if d.kin_across else t.kinship)
-        and (d.figure is not None or not counts)
+        and d.chosen.ranked.score >= best[d.language if t.per_language else ""] - t.margin
     ]
+
+
+def _member(reference: Dated, d: Dated, *, counts: bool, policy: Policy) -> Dated | None:
+    """``d`` with its sentence that states what ``reference`` states (the nearest in meaning if
+    several do), or None. For a how-many question only sentences that state a figure count."""
+    found = [
+        s
+        for s in (d, *d.others)
+        if (s.figure is not None or not counts)
+        and _same_quantity(reference, s, counts=counts, policy=policy)
+    ]
+    if len(found) < 2 or reference.vector is None:
+        return found[0] if found else None
+    return max(
+        found, key=lambda s: -2.0 if s.vector is None else float(s.vector @ reference.vector)
+    )
+
+
+def _agreeing(pool: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Dated]:
+    """The passages of ``pool`` that answer the question about the same thing, each with the
+    sentence that states it.
+
+    The thing asked about is the one the answering passages agree on, not whatever the single
+    best passage states: each passage's answering sentence (stating a figure, for a how-many
+    question) defines a group, the passages with a sentence that states the same quantity
+    (``_member``), each weighing exp((logit - best logit) / ``consensus``); the heaviest wins.
+    """
+    if not pool:
+        return []
+    top = max(d.chosen.ranked.score for d in pool)
+    best_mass, chosen = -1.0, list[Dated]()
+    for reference in pool:
+        if counts and reference.figure is None:
+            continue
+        group = [
+            m
+            for d in pool
+            if (m := _member(reference, d, counts=counts, policy=policy)) is not None
+        ]
+        mass = sum(math.exp((m.chosen.ranked.score - top) / policy.time.consensus) for m in group)
+        if mass > best_mass:
+            best_mass, chosen = mass, group
+    return chosen
 
 
 def _series(intent: TimeIntent, eligible: list[Dated], dated: Sequence[Dated], k: int) -> Timeline:

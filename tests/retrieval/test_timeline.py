@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from datetime import date
 
+import numpy as np
+
 from corpus.dates import TimeIntent, TimeKind
 from corpus.models import Passage, Span
 from corpus.periods import Period
@@ -37,9 +39,18 @@ def dated(
     figure: str | None = "1000",
     confidence: float = 0.9,
     kin: float = 1.0,
-    across: bool = False,
+    side: int = 1,
+    language: str = "en",
+    other: tuple[str, float] | None = None,
 ) -> Dated:
-    text = f"Passage {pid}."
+    """A one-sentence passage (two with ``other``: a second sentence's figure and kin).
+
+    ``kin`` is the cosine of its answering sentence with a sentence at ``kin=1.0``: the
+    sentence vectors are unit vectors in a plane at ``acos(kin)`` from the first axis, on
+    ``side`` (1 or -1) of it.
+    """
+    sentences = 1 if other is None else 2
+    text = " ".join(f"Sentence {i} of passage {pid}." for i in range(sentences))
     passage = Passage(
         id=pid,
         source_id=source or f"s{pid}",
@@ -47,18 +58,49 @@ def dated(
         text=text,
         char_start=0,
         char_end=len(text),
-        sentences=(Span(start=0, end=len(text)),),
+        language=language,
+        sentences=tuple(Span(start=start, end=start + len(part)) for start, part in _parts(text)),
     )
     ranked = Ranked(passage=passage, score=score, best=0, features={})
+    chosen = Chosen(ranked=ranked, confidence=confidence)
+    others: tuple[Dated, ...] = ()
+    if other is not None:
+        second = Chosen(
+            ranked=Ranked(passage=passage, score=score, best=1, features={}), confidence=confidence
+        )
+        others = (
+            Dated(
+                chosen=second,
+                source=source or f"s{pid}",
+                as_of=when,
+                stated=0,
+                figure=other[0],
+                vector=unit(other[1]),
+            ),
+        )
     return Dated(
-        chosen=Chosen(ranked=ranked, confidence=confidence),
+        chosen=chosen,
         source=source or f"s{pid}",
         as_of=when,
         stated=0,
         figure=figure,
-        kin=kin,
-        kin_across=across,
+        vector=unit(kin, side),
+        others=others,
     )
+
+
+def unit(kin: float, side: int = 1) -> np.ndarray:
+    angle = side * math.acos(kin)
+    return np.array([math.cos(angle), math.sin(angle)], dtype=np.float32)
+
+
+def _parts(text: str) -> list[tuple[int, str]]:
+    out, start = [], 0
+    for part in text.split(" Sentence "):
+        part = part if start == 0 else "Sentence " + part
+        out.append((start, part))
+        start += len(part) + 1
+    return out
 
 
 def ids(rows: tuple[Dated, ...]) -> list[int]:
@@ -112,8 +154,8 @@ def test_the_same_statement_in_another_language_counts_with_its_own_bar() -> Non
     # Across languages the same statement scores lower: its own (lower) bar applies.
     rows = [
         dated(1, score=5.0, when=JAN, figure="1139"),
-        dated(2, score=4.0, when=MAR, figure="1080", kin=0.82, across=True),
-        dated(3, score=4.5, when=FEB, figure="1110", kin=0.82),
+        dated(2, score=4.0, when=MAR, figure="1080", kin=0.82, language="ru"),
+        dated(3, score=4.5, when=FEB, figure="1110", kin=0.82, side=-1),
     ]
     timeline = arrange(
         NOW, counts=True, dated=rows, policy=policy(kinship=0.85, kinship_across=0.8), k=3
@@ -198,3 +240,56 @@ def test_confidence_is_what_the_policy_bar_reads() -> None:
     rows = [dated(1, score=5.0, when=JAN), dated(2, score=4.0, when=MAR, confidence=0.5)]
     assert ids(arrange(NOW, counts=True, dated=rows, policy=policy(), k=2).shown)[0] == 2
     assert math.isclose(policy().decide.bar, 0.5)
+
+
+def test_the_figure_the_answering_passages_agree_on_leads_not_the_best_ones() -> None:
+    # The best passage states something else (41 people interviewed for a report); three
+    # nearly as good restate one count at three dates: that count is what is asked about.
+    rows = [
+        dated(1, score=5.0, when=MAR, figure="41", kin=0.8),
+        dated(2, score=4.8, when=JAN, figure="1139"),
+        dated(3, score=4.7, when=FEB, figure="1110"),
+        dated(4, score=4.6, when=Period.month(2026, 2), source="s4", figure="1100"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=4)
+    assert ids(timeline.shown)[0] in {3, 4}
+    assert 1 not in ids(timeline.earlier)
+
+
+def test_a_lone_best_passage_outweighs_a_far_weaker_crowd() -> None:
+    # Each passage weighs exp((logit - best) / consensus): far below the best, many agreeing
+    # passages still weigh less than it.
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="41", kin=0.8),
+        *(dated(i, score=1.0, when=MAR, figure="1100") for i in range(2, 6)),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(margin=5.0), k=5)
+    assert ids(timeline.shown)[0] == 1
+
+
+def test_a_figure_of_another_size_is_another_quantity() -> None:
+    # The newest document's sentence reads like the others (postcards written to prisoners)
+    # but its figure is twice the count: not the same quantity, not the newest count.
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="1139"),
+        dated(2, score=4.9, when=MAR, figure="2400"),
+        dated(3, score=4.5, when=FEB, figure="1110"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=3)
+    assert ids(timeline.shown)[0] == 3
+    assert 2 not in ids(timeline.earlier)
+
+
+def test_a_passage_answers_with_its_sentence_that_states_the_figure_asked_about() -> None:
+    # Passage 2 is newest; its best-reading sentence compares with another country (1,500,
+    # another quantity) but another of its sentences states the count: it leads with that one.
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="1139"),
+        dated(2, score=4.8, when=MAR, figure="1500", kin=0.6, other=("1080", 0.97)),
+        dated(3, score=4.5, when=FEB, figure="1110"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=3)
+    lead = timeline.shown[0]
+    assert ids(timeline.shown) == [2, 1, 3]
+    assert lead.chosen.ranked.best == 1 and lead.figure == "1080"
+    assert ids(timeline.earlier) == [3, 1]
