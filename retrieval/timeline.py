@@ -77,6 +77,8 @@ def arrange(
         return Timeline(shown=tuple(dated[:k]))
     pool = _pool(dated, policy=policy)
     eligible = _agreeing(pool, counts=counts, policy=policy)
+    if counts and any(d.figure is None for d in eligible):
+        eligible = []
     if not eligible:
         return Timeline(shown=tuple(dated[:k]))
     # A passage takes part with the sentence that states the figure asked about.
@@ -166,7 +168,11 @@ def _pool(dated: Sequence[Dated], *, policy: Policy) -> list[Dated]:
 
 def _member(reference: Dated, d: Dated, *, counts: bool, policy: Policy) -> Dated | None:
     """``d`` with its sentence that states what ``reference`` states (the nearest in meaning if
-    several do), or None. For a how-many question only sentences that state a figure count."""
+    several do), or None. For a how-many question only sentences that state a figure count;
+    if ``reference`` states none we can read, those that state none either."""
+    if counts and reference.figure is None:
+        alike = d.figure is None and _same_quantity(reference, d, counts=False, policy=policy)
+        return d if alike else None
     found = [
         s
         for s in (d, *d.others)
@@ -185,17 +191,17 @@ def _agreeing(pool: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Da
     sentence that states it.
 
     The thing asked about is the one the answering passages agree on, not whatever the single
-    best passage states: each passage's answering sentence (stating a figure, for a how-many
-    question) defines a group, the passages with a sentence that states the same quantity
-    (``_member``), each weighing exp((logit - best logit) / ``consensus``); the heaviest wins.
+    best passage states: each passage's answering sentence defines a group, the passages with a
+    sentence that states the same quantity (``_member``), each weighing exp((logit - best
+    logit) / ``consensus``); the heaviest wins. For a how-many question the answers that state
+    no figure we can read ("четырнадцать") compete too, grouped by meaning: when they win, there
+    are no figures to order, and the model's order stands.
     """
     if not pool:
         return []
     top = max(d.chosen.ranked.score for d in pool)
     best_mass, chosen = -1.0, list[Dated]()
     for reference in pool:
-        if counts and reference.figure is None:
-            continue
         group = [
             m
             for d in pool

@@ -293,3 +293,15 @@ def test_a_passage_answers_with_its_sentence_that_states_the_figure_asked_about(
     assert ids(timeline.shown) == [2, 1, 3]
     assert lead.chosen.ranked.best == 1 and lead.figure == "1080"
     assert ids(timeline.earlier) == [3, 1]
+
+
+def test_a_best_answer_whose_figure_cannot_be_read_is_not_outvoted_by_digits() -> None:
+    # "задержаны четырнадцать участников": the count is in words, so no figure is read; the one
+    # passage far below with digits (another quantity) must not take the lead for being a figure.
+    rows = [
+        dated(1, score=40.0, when=FEB, figure=None),
+        dated(2, score=32.0, when=MAR, figure="1200", kin=0.5, language="en"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(margin=5.0), k=2)
+    assert ids(timeline.shown) == [1, 2]
+    assert timeline.earlier == () and timeline.differs == ()
