@@ -33,8 +33,8 @@ and after it. "Busy core" scenarios keep a busy-loop process running on the othe
 4. **Time stage and dating**: the how-many questions of ``bench/realistic/test`` (those
    ``retrieval.question.analyse`` types as a count), asked with the set's ``today`` over its
    corpus, several rounds; the share of a question's time in ``timeline.arrange`` and in the
-   date and figure helpers (``question_time``, ``answer_evidence``, ``as_of``, ``figure_of``,
-   ``Retriever._kinship``; timers around them).
+   date and figure helpers (``question_time``, ``answer_evidence``, ``as_of``, ``figures_of``,
+   ``_figure``; timers around them).
 
 The synthetic corpus is not encoded (its 400,000 texts would take hours here). The XQuAD ingest
 embeds each of its ~1,150 distinct sentences on its own and caches the vector by the sentence's
@@ -379,8 +379,7 @@ STAGES: tuple[tuple[str, str, bool], ...] = (
     ("decide: calibrated confidence, bar", "retrieval.stages:decide", True),
     ("read sources (SQLite)", "corpus.stores.documents:CorpusStore.sources_by_id", True),
     ("as-of date and figure of each passage (_dated)", "retrieval.service:_dated", True),
-    ("  of which figure_of (in _dated and _hit)", "corpus.dating:figure_of", False),
-    ("kinship of answering sentences (time stage)", "retrieval.service:Retriever._kinship", True),
+    ("  of which figures_of (in _dated)", "corpus.dating:figures_of", False),
     ("time stage (timeline.arrange)", "retrieval.timeline:arrange", True),
     ("public hits: figure, attribution (_hit)", "retrieval.service:_hit", True),
     ("  of which attribution", "corpus.attribution:attribution", False),
@@ -435,8 +434,8 @@ TIMELINE_STEPS: tuple[tuple[str, str], ...] = (
     ("answer_evidence: a count in each sentence", "retrieval.stages:answer_evidence"),
     ("_dated: date and figure per passage", "retrieval.service:_dated"),
     ("  as_of: the passage's date", "retrieval.service:as_of"),
-    ("  figure_of (in _dated and _hit)", "retrieval.service:figure_of"),
-    ("_kinship: answering sentences vs the first", "retrieval.service:Retriever._kinship"),
+    ("  figures_of (in _dated)", "retrieval.service:figures_of"),
+    ("  _figure: which figure is asked about", "retrieval.service:_figure"),
     ("timeline.arrange", "retrieval.service:arrange"),
     ("_hit: public hits", "retrieval.service:_hit"),
     ("  attribution", "retrieval.service:attribution"),
@@ -446,8 +445,8 @@ TIMELINE_HELPERS = (
     "question_time: the time asked about",
     "answer_evidence: a count in each sentence",
     "  as_of: the passage's date",
-    "  figure_of (in _dated and _hit)",
-    "_kinship: answering sentences vs the first",
+    "  figures_of (in _dated)",
+    "  _figure: which figure is asked about",
     "timeline.arrange",
 )
 
@@ -1265,7 +1264,7 @@ def report_timeline(runs: list[dict[str, Any]]) -> None:
         )
         print(
             f"Time stage and date/figure helpers together (question_time, answer_evidence, as_of, "
-            f"figure_of, _kinship, arrange): {r['time_and_dating_ms_per_question']:.3f} ms per "
+            f"figures_of, arrange): {r['time_and_dating_ms_per_question']:.3f} ms per "
             f"question, {100 * (r['time_and_dating_share'] or 0):.2f}% of the search"
         )
 

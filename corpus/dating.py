@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from corpus.dates import document_as_of, figure_dates, passage_as_of, sentence_dates
+from corpus.dates import Figure, document_as_of, figure_dates, passage_as_of, sentence_dates
 from corpus.models import Span
 from corpus.periods import Period
 
@@ -68,15 +68,12 @@ FIGURE_CACHE = 4096
 
 
 @lru_cache(maxsize=FIGURE_CACHE)
-def figure_of(sentence: str, *, language: str, as_of: Period) -> str | None:
-    """The figure a sentence states as of ``as_of``, as written ("1,080", "1 080"): the one
-    whose own date is ``as_of`` when the sentence gives several ("1,080, down from 1,149 a
-    year earlier"), else the first. None when it states no figure."""
+def figures_of(sentence: str, *, language: str, as_of: Period) -> tuple[Figure, ...]:
+    """The figures a sentence states, those whose own date is ``as_of`` first ("1,080, down
+    from 1,149 a year earlier": 1,080 first), each group in the sentence's order."""
     figures = figure_dates(sentence, language=language, published=as_of, current=as_of)
-    if not figures:
-        return None
     same = [f for f in figures if f.period is not None and f.period.distance_days(as_of) == 0]
-    return (same or list(figures))[0].text.strip()
+    return (*same, *(f for f in figures if f not in same))
 
 
 def digits(figure: str) -> str:

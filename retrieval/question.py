@@ -80,9 +80,13 @@ _QUESTION_WORDS = {
 }
 _QUESTION_WORDS["uk"] = {"скільки", "як", "який", "яка", "які", "хто", "коли", "де", "чому", "що"}
 
+# A count is asked for by "how many" and by the nouns of counting ("the latest count of",
+# "последняя цифра", "якая лічба"); "колькi" is typed with a Latin i on a Russian keyboard.
 _COUNT = re.compile(
     r"\bhow\s+(many|much)\b|\bnumber\s+of\b|\bwhat\s+(percentage|percent|share|amount)\b"
-    r"|(?<!\w)(сколько|скольких|число|количество|колькі|колькасць|скільки|кількість)(?!\w)",
+    r"|\b(count|tally|figure|figures|total)\s+(of|for)\b"
+    r"|(?<!\w)(сколько|скольких|число|числа|количество|численность|цифра|цифру|цифры"
+    r"|кольк[іi]|колькасць|л[іi]чба|л[іi]чбу|л[іi]чбы|скільки|кількість)(?!\w)",
     re.IGNORECASE,
 )
 _DATE = re.compile(

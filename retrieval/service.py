@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from corpus.attribution import attribution
-from corpus.dating import as_of, digits, figure_of
+from corpus.dates import Figure
+from corpus.dating import as_of, digits, figures_of
 from corpus.models import Answer, Hit, Passage, Source
 from corpus.periods import Period
 from corpus.store import Store
@@ -31,7 +32,7 @@ from retrieval.encoders import Encoder
 from retrieval.errors import IndexMissing
 from retrieval.highlight import CoverageScorer, SentenceTerms, highlight_span, sentence_terms
 from retrieval.index_files import IndexFiles, Lease, Manifest
-from retrieval.lexical import LexicalIndex
+from retrieval.lexical import LexicalIndex, terms
 from retrieval.policy import DENSE, LEXICAL, Policy
 from retrieval.question import AnswerType
 from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stage, plan, rerank
@@ -43,6 +44,9 @@ _RARE = 4
 #: Passages in the question's language from which unknown words count fully (fewer: in
 #: proportion); the realistic sets have 40-60 per language, XQuAD 400.
 _ENOUGH_TEXT = 100
+#: What a figure counts is said by the next few words: "34 people with disabilities".
+_COUNTED_WORDS = 3
+_COUNTED_CHARS = 80
 #: Sentences of a passage read for the figures they state (chunking keeps passages far shorter).
 _STATEMENTS = 64
 
@@ -186,11 +190,13 @@ class Retriever:
         )
         chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
         sentences = self.channels[DENSE].sentences
+        about = frozenset(planned.question.tokens)
         dated = [
             _dated(
                 c,
                 sources[c.ranked.passage.source_id],
                 vectors=sentences.of(c.ranked.passage.id),
+                about=about,
             )
             for c in chosen
         ]
@@ -295,11 +301,31 @@ class Retriever:
         return await asyncio.to_thread(self.search, question, k=k)
 
 
-def _dated(chosen: Chosen, source: Source, *, vectors: np.ndarray) -> Dated:
+def _figure(
+    sentence: str, figures: tuple[Figure, ...], *, language: str, about: frozenset[str]
+) -> str | None:
+    """The figure of ``sentence`` that counts what the question asks about: of several ("139
+    women and 34 people with disabilities"), the one whose next words share most of the
+    question's word stems (``about``); else the first of ``figures_of``. As written."""
+    if len(figures) < 2 or not about:
+        return figures[0].text.strip() if figures else None
+
+    def overlap(figure: Figure) -> int:
+        after = sentence[figure.end : figure.end + _COUNTED_CHARS]
+        return len({t.stem for t in terms(after, language)[:_COUNTED_WORDS]} & about)
+
+    best = max(figures, key=overlap)  # the first of the best: max keeps the earliest
+    return best.text.strip()
+
+
+def _dated(
+    chosen: Chosen, source: Source, *, vectors: np.ndarray, about: frozenset[str] = frozenset()
+) -> Dated:
     """When a chosen passage's answering sentence is true and the figure it states; the same
     for each other sentence of the passage that states a figure (``Dated.others``).
 
-    ``vectors``: the passage's sentence vectors (empty when it has none).
+    ``vectors``: the passage's sentence vectors (empty when it has none); ``about``: the
+    question's word stems, which tell which of a sentence's figures is asked about.
     """
     ranked = chosen.ranked
     passage = ranked.passage
@@ -308,8 +334,9 @@ def _dated(chosen: Chosen, source: Source, *, vectors: np.ndarray) -> Dated:
 
     def statement(index: int) -> tuple[Period, int | None, str | None]:
         period, stated = as_of(passage.dates, index, document)
-        figure = figure_of(texts[index], language=passage.language, as_of=period)
-        return period, stated, digits(figure) if figure else None
+        found = figures_of(texts[index], language=passage.language, as_of=period)
+        figure = _figure(texts[index], found, language=passage.language, about=about)
+        return period, stated, figure
 
     def variant(index: int, others: tuple[Dated, ...] = ()) -> Dated:
         period, stated, figure = statement(index)
@@ -320,7 +347,8 @@ def _dated(chosen: Chosen, source: Source, *, vectors: np.ndarray) -> Dated:
             source=source.id,
             as_of=period,
             stated=stated,
-            figure=figure,
+            figure=digits(figure) if figure else None,
+            written=figure,
             vector=vectors[index] if index < len(vectors) else None,
             others=others,
         )
@@ -338,7 +366,6 @@ def _hit(dated: Dated, sources: Mapping[str, Source]) -> Hit:
     passage = ranked.passage
     texts = passage.sentence_texts()
     sentence = texts[min(ranked.best, len(texts) - 1)]
-    figure = figure_of(sentence, language=passage.language, as_of=dated.as_of)
     return Hit(
         passage=passage,
         source=sources[passage.source_id],
@@ -347,7 +374,7 @@ def _hit(dated: Dated, sources: Mapping[str, Source]) -> Hit:
         confidence=round(dated.chosen.confidence, 4),
         as_of=dated.as_of.iso(),
         as_of_sentence=texts[dated.stated] if dated.stated is not None else None,
-        figure=figure,
+        figure=dated.written,
         attribution=attribution(sentence, language=passage.language),
     )
 

@@ -34,11 +34,13 @@ class Dated:
     as_of: Period
     #: The index of the sentence of the passage that states the date; None: the document's.
     stated: int | None
-    #: The figure of the answering sentence as digits ("1080"), for comparing sources.
+    #: The figure of the answering sentence as digits ("1080"), for comparing sources ...
     figure: str | None
     #: The answering sentence's unit vector in the one multilingual space: two sentences whose
     #: cosine is high state the same thing, in any two languages (None: no vector).
     vector: np.ndarray | None = None
+    #: ... and as written ("1 080"), to show.
+    written: str | None = None
     #: The passage's other sentences that state a figure, each as the passage would be with
     #: that sentence answering: a passage may state the figure asked about in another sentence
     #: than the one that reads most like the question (a comparison with another country, say).

@@ -8,7 +8,11 @@ import json
 import pytest
 
 from bot.services import Services
+from corpus.dating import figures_of
+from corpus.periods import Period
 from retrieval.errors import QuestionRejected
+from retrieval.question import analyse
+from retrieval.service import _figure
 from tests.documents import CANONICAL
 
 
@@ -115,3 +119,20 @@ def test_the_fast_query_path_matches_sentence_transformers(encoders: dict) -> No
     fast = encoder.encode_queries([question])[0]
     batched = encoder.encode_queries([question, "another question"])[0]
     assert float(fast @ batched) > 0.9999
+
+
+@pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        ("How many women are held?", "139"),
+        ("how many people with disabilities are held?", "34"),
+        ("How many are held?", "139"),  # nothing tells them apart: the first
+    ],
+)
+def test_of_several_figures_the_one_counting_what_is_asked_is_shown(
+    question: str, figure: str
+) -> None:
+    sentence = "Among the people on the list are 139 women and 34 people with disabilities."
+    found = figures_of(sentence, language="en", as_of=Period.month(2026, 11))
+    about = frozenset(analyse(question).tokens)
+    assert _figure(sentence, found, language="en", about=about) == figure

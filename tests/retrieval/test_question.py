@@ -1,0 +1,44 @@
+"""What a question asks for: the kind of answer (a count, a date) in the three languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval.question import AnswerType, analyse
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How many political prisoners remain?",
+        "What is the latest count of political prisoners in Belarus?",
+        "what is the number of political prisoners",
+        "Сколько политзаключённых в Беларуси?",
+        "Какая последняя цифра по политзаключённым?",
+        "Колькі палітвязняў у Беларусі?",
+        "Якая апошняя лічба палітвязняў?",
+        "колькi зараз палiтвязняу",  # Latin i, typed on a Russian keyboard
+    ],
+)
+def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str) -> None:
+    assert analyse(text).answer_type is AnswerType.COUNT
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("When was Bialiatski arrested?", AnswerType.DATE),
+        ("Калі арыштавалі Бяляцкага?", AnswerType.DATE),
+        ("Who is the key figure behind the protests?", AnswerType.OTHER),
+        ("What did the Americans offer Minsk in return?", AnswerType.OTHER),
+        ("Что известно о деле журналиста?", AnswerType.OTHER),
+    ],
+)
+def test_other_questions_are_not_counts(text: str, kind: AnswerType) -> None:
+    assert analyse(text).answer_type is kind
+
+
+def test_interrogatives_are_not_part_of_the_lexical_query() -> None:
+    words = [t.word for t in analyse("How many political prisoners remain?").terms]
+    assert "how" not in words and "many" not in words
+    assert "prisoners" in words
