@@ -36,7 +36,7 @@ from retrieval.lexical import LexicalIndex, terms
 from retrieval.policy import DENSE, LEXICAL, Policy
 from retrieval.question import AnswerType
 from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stage, plan, rerank
-from retrieval.timeline import Dated, arrange
+from retrieval.timeline import Dated, arrange, takes_part
 
 _TERMS_CACHE = 20_000
 #: An unknown word of at least this many letters (a name, a place, a term) is worth noticing.
@@ -197,8 +197,9 @@ class Retriever:
                 sources[c.ranked.passage.source_id],
                 vectors=sentences.of(c.ranked.passage.id),
                 about=about,
+                others=part,
             )
-            for c in chosen
+            for c, part in zip(chosen, takes_part(chosen, policy=policy), strict=True)
         ]
         timeline = arrange(
             planned.time,
@@ -319,13 +320,19 @@ def _figure(
 
 
 def _dated(
-    chosen: Chosen, source: Source, *, vectors: np.ndarray, about: frozenset[str] = frozenset()
+    chosen: Chosen,
+    source: Source,
+    *,
+    vectors: np.ndarray,
+    about: frozenset[str] = frozenset(),
+    others: bool = True,
 ) -> Dated:
     """When a chosen passage's answering sentence is true and the figure it states; the same
     for each other sentence of the passage that states a figure (``Dated.others``).
 
     ``vectors``: the passage's sentence vectors (empty when it has none); ``about``: the
-    question's word stems, which tell which of a sentence's figures is asked about.
+    question's word stems, which tell which of a sentence's figures is asked about; ``others``:
+    whether to read the other sentences (only for passages the time stage may reorder).
     """
     ranked = chosen.ranked
     passage = ranked.passage
@@ -354,10 +361,14 @@ def _dated(
         )
 
     best = min(ranked.best, len(texts) - 1)
-    others = tuple(
-        v for i in range(min(len(texts), _STATEMENTS)) if i != best and (v := variant(i)).figure
+    if not others:
+        return variant(best)
+    return variant(
+        best,
+        tuple(
+            v for i in range(min(len(texts), _STATEMENTS)) if i != best and (v := variant(i)).figure
+        ),
     )
-    return variant(best, others)
 
 
 def _hit(dated: Dated, sources: Mapping[str, Source]) -> Hit:

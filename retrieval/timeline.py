@@ -78,7 +78,8 @@ def arrange(
     if not uses_time:
         return Timeline(shown=tuple(dated[:k]))
     pool = _pool(dated, policy=policy)
-    eligible = _agreeing(pool, counts=counts, policy=policy)
+    cosine = _Cosines(pool)
+    eligible = _agreeing(pool, counts=counts, policy=policy, cosine=cosine)
     if counts and any(d.figure is None for d in eligible):
         eligible = []
     if not eligible:
@@ -100,7 +101,7 @@ def arrange(
         m
         for d in pool
         if _pid(d) != _pid(lead)
-        and (m := _member(lead, d, counts=counts, policy=policy)) is not None
+        and (m := _member(lead, d, counts=counts, policy=policy, cosine=cosine)) is not None
         and _month(m.as_of) == _month(lead.as_of)
         and m.source != lead.source
         and m.figure is not None
@@ -132,16 +133,40 @@ def _value(figure: str | None) -> int | None:
     return int(figure) if figure and figure.isdigit() and len(figure) < 16 else None
 
 
-def _same_quantity(a: Dated, b: Dated, *, counts: bool, policy: Policy) -> bool:
+class _Cosines:
+    """The cosines of every pair of statements of a pool, from one matrix product (the time
+    stage compares each passage's statements with every other's)."""
+
+    def __init__(self, dated: Sequence[Dated]) -> None:
+        rows: list[np.ndarray] = []
+        self._row: dict[int, int] = {}
+        for s in (s for d in dated for s in (d, *d.others)):
+            if s.vector is not None:
+                self._row[id(s)] = len(rows)
+                rows.append(s.vector)
+        vectors = np.stack(rows) if rows else np.zeros((0, 1), dtype=np.float32)
+        self._gram = vectors @ vectors.T
+
+    def __call__(self, a: Dated, b: Dated) -> float | None:
+        i, j = self._row.get(id(a)), self._row.get(id(b))
+        if i is not None and j is not None:
+            return float(self._gram[i, j])
+        if a.vector is not None and b.vector is not None:
+            return float(a.vector @ b.vector)
+        return None
+
+
+def _same_quantity(a: Dated, b: Dated, *, counts: bool, policy: Policy, cosine: _Cosines) -> bool:
     """Whether two answering sentences state the same thing: their cosine clears the kinship
     bar (a lower one across two languages) and, for a how-many question, their figures are of
     one size (a count measured again a month later moves by a few per cent, not twofold)."""
     t = policy.time
     if a is b:
         return True
-    if a.vector is not None and b.vector is not None:
+    similar = cosine(a, b)
+    if similar is not None:
         bar = t.kinship if a.language == b.language else t.kinship_across
-        if float(a.vector @ b.vector) < bar:
+        if similar < bar:
             return False
     if counts:
         x, y = _value(a.figure), _value(b.figure)
@@ -150,45 +175,54 @@ def _same_quantity(a: Dated, b: Dated, *, counts: bool, policy: Policy) -> bool:
     return True
 
 
-def _pool(dated: Sequence[Dated], *, policy: Policy) -> list[Dated]:
-    """The passages time may reorder: they answer with ``min_confidence`` and rank within
+def takes_part(chosen: Sequence[Chosen], *, policy: Policy) -> list[bool]:
+    """Which passages time may reorder: they answer with ``min_confidence`` and rank within
     ``margin`` of the best passage of their own language (BM25 and word coverage lift passages
-    in the question's language, so logits compare within a language)."""
+    in the question's language, so logits compare within a language). The Retriever reads the
+    other sentences of only these (``Dated.others``)."""
     t = policy.time
     floor = policy.decide.bar if t.min_confidence is None else t.min_confidence
+
+    def group(c: Chosen) -> str:
+        return c.ranked.passage.language if t.per_language else ""
+
     best: dict[str, float] = {}
-    for d in dated:
-        group = d.language if t.per_language else ""
-        best[group] = max(best.get(group, d.chosen.ranked.score), d.chosen.ranked.score)
-    return [
-        d
-        for d in dated
-        if d.chosen.confidence >= floor
-        and d.chosen.ranked.score >= best[d.language if t.per_language else ""] - t.margin
-    ]
+    for c in chosen:
+        best[group(c)] = max(best.get(group(c), c.ranked.score), c.ranked.score)
+    return [c.confidence >= floor and c.ranked.score >= best[group(c)] - t.margin for c in chosen]
 
 
-def _member(reference: Dated, d: Dated, *, counts: bool, policy: Policy) -> Dated | None:
+def _pool(dated: Sequence[Dated], *, policy: Policy) -> list[Dated]:
+    """The passages of ``dated`` that take part (``takes_part``)."""
+    part = takes_part([d.chosen for d in dated], policy=policy)
+    return [d for d, p in zip(dated, part, strict=True) if p]
+
+
+def _member(
+    reference: Dated, d: Dated, *, counts: bool, policy: Policy, cosine: _Cosines
+) -> Dated | None:
     """``d`` with its sentence that states what ``reference`` states (the nearest in meaning if
     several do), or None. For a how-many question only sentences that state a figure count;
     if ``reference`` states none we can read, those that state none either."""
     if counts and reference.figure is None:
-        alike = d.figure is None and _same_quantity(reference, d, counts=False, policy=policy)
+        alike = d.figure is None and _same_quantity(
+            reference, d, counts=False, policy=policy, cosine=cosine
+        )
         return d if alike else None
     found = [
         s
         for s in (d, *d.others)
         if (s.figure is not None or not counts)
-        and _same_quantity(reference, s, counts=counts, policy=policy)
+        and _same_quantity(reference, s, counts=counts, policy=policy, cosine=cosine)
     ]
-    if len(found) < 2 or reference.vector is None:
+    if len(found) < 2:
         return found[0] if found else None
-    return max(
-        found, key=lambda s: -2.0 if s.vector is None else float(s.vector @ reference.vector)
-    )
+    return max(found, key=lambda s: -2.0 if (c := cosine(reference, s)) is None else c)
 
 
-def _agreeing(pool: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Dated]:
+def _agreeing(
+    pool: Sequence[Dated], *, counts: bool, policy: Policy, cosine: _Cosines
+) -> list[Dated]:
     """The passages of ``pool`` that answer the question about the same thing, each with the
     sentence that states it.
 
@@ -207,7 +241,7 @@ def _agreeing(pool: Sequence[Dated], *, counts: bool, policy: Policy) -> list[Da
         group = [
             m
             for d in pool
-            if (m := _member(reference, d, counts=counts, policy=policy)) is not None
+            if (m := _member(reference, d, counts=counts, policy=policy, cosine=cosine)) is not None
         ]
         mass = sum(math.exp((m.chosen.ranked.score - top) / policy.time.consensus) for m in group)
         if mass > best_mass:
