@@ -7,8 +7,10 @@ giving different figures for the same month both show under "Sources differ".
 
 Time never promotes a passage that does not answer: only passages the model already finds
 answering (calibrated probability at the bar) and ranks near the best (within
-``policy.time.margin`` of its logit) take part, and for a how-many question only those that
-state a figure. Pure: the Retriever hands in each passage's date and figure.
+``policy.time.margin`` of its logit) take part, and of those only the group that states the
+quantity the answers agree on (``_agreeing``: by meaning in the one multilingual space and, for
+a how-many question, by the size of the figure). Pure: the Retriever hands in each passage's
+dates, figures and sentence vectors.
 """
 
 from __future__ import annotations
