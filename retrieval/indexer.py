@@ -15,6 +15,7 @@ from corpus.loaders import Document
 from corpus.models import Passage, Source
 from corpus.store import Store, now, text_hash
 from retrieval.config import RetrievalConfig
+from retrieval.dated import DateIndex
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
 from retrieval.errors import IndexMissing, RetrievalError
@@ -216,6 +217,7 @@ class Indexer:
             writers.append(partial(sentences.save, channel=channel))
         lexical = LexicalIndex.build([(p.id, p.text, p.language) for p in passages])
         writers.append(lexical.save)
+        writers.append(DateIndex.build(passages).save)
         manifest = Manifest(
             channels=channels,
             passages=len(passages),

@@ -44,6 +44,11 @@ class FirstStage(_Frozen):
     per_channel: int = Field(default=50, ge=5, le=1000)
     #: How many fused candidates stage 2 rescores sentence by sentence.
     shortlist: int = Field(default=30, ge=1, le=200)
+    #: For a question about a point in time or a span: the passages dated in it (a sentence's
+    #: as-of date within ``period_slack_days`` of it) join the shortlist, this many at most,
+    #: the nearest to the question first (``retrieval/dated.py``) ...
+    in_period: int = Field(default=10, ge=0, le=200)
+    period_slack_days: int = Field(default=31, ge=0, le=366)
     #: BM25 matches words, so it means nothing across languages; one multilingual dense space
     #: compares every language on one scale.
     weights: dict[str, ChannelWeight] = Field(

@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from corpus.attribution import attribution
-from corpus.dates import Figure
+from corpus.dates import Figure, TimeKind
 from corpus.dating import as_of, digits, figures_of
 from corpus.models import Answer, Hit, Passage, Source
 from corpus.periods import Period
 from corpus.store import Store
 from retrieval.config import RetrievalConfig
+from retrieval.dated import DateIndex
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
 from retrieval.errors import IndexMissing
@@ -47,6 +48,9 @@ _ENOUGH_TEXT = 100
 #: What a figure counts is said by the next few words: "34 people with disabilities".
 _COUNTED_WORDS = 3
 _COUNTED_CHARS = 80
+#: Passages dated in a period asked about that are scored at most (a bound on the work of one
+#: question over a corpus of many reports a month).
+_MAX_IN_PERIOD = 20_000
 #: Sentences of a passage read for the figures they state (chunking keeps passages far shorter).
 _STATEMENTS = 64
 
@@ -77,6 +81,7 @@ class Retriever:
         manifest: Manifest,
         channels: Mapping[str, Channel],
         lexical: LexicalIndex,
+        dates: DateIndex | None = None,
         policy: Policy | None = None,
     ) -> None:
         self.config = config
@@ -84,6 +89,7 @@ class Retriever:
         self.manifest = manifest
         self.channels = dict(channels)
         self.lexical = lexical
+        self.dates = dates or DateIndex(np.zeros((0, 3), dtype=np.int64))
         self.policy = policy or default_policy(config)
         self._terms_cache: OrderedDict[int, list[SentenceTerms]] = OrderedDict()
         self._terms_lock = threading.Lock()
@@ -148,6 +154,7 @@ class Retriever:
                 for name, encoder in encoders.items()
             }
             lexical = LexicalIndex.load(folder)
+            dates = DateIndex.load(folder)
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexMissing(
                 f"the index in {folder} is damaged ({exc}); run `citebot reindex`"
@@ -158,6 +165,7 @@ class Retriever:
             manifest=manifest,
             channels=channels,
             lexical=lexical,
+            dates=dates,
             policy=policy,
         )
 
@@ -254,6 +262,7 @@ class Retriever:
         lexical = dict(self.lexical.search(planned.question.tokens, n))
         found[LEXICAL] = lexical
         shortlist = first_stage(planned, found, self.lexical.language_of, policy)
+        shortlist += self._in_period(planned, policy, queries.get(DENSE), exclude=set(shortlist))
         passages = self.store.corpus.passages(shortlist)
         shortlist = [pid for pid in shortlist if pid in passages]
         if not shortlist:
@@ -281,6 +290,23 @@ class Retriever:
             )
             for pid, cosine, cov in zip(shortlist, cosines, coverage, strict=True)
         ]
+
+    def _in_period(
+        self, planned: Plan, policy: Policy, query: np.ndarray | None, *, exclude: set[int]
+    ) -> list[int]:
+        """For a question about a point in time or a span, the passages dated in it that the
+        first stage left out, nearest to the question first (``policy.first.in_period``)."""
+        period = planned.time.period
+        wanted = policy.first.in_period
+        if period is None or planned.time.kind is TimeKind.CURRENT or not wanted or query is None:
+            return []
+        ids = [
+            pid
+            for pid in self.dates.within(period, slack_days=policy.first.period_slack_days)
+            if pid not in exclude
+        ][:_MAX_IN_PERIOD]
+        scores = self.channels[DENSE].dense.scores(ids, query)
+        return sorted(scores, key=lambda pid: (-scores[pid], pid))[:wanted]
 
     def _coverage(self, planned: Plan, passages: list[Passage], policy: Policy) -> list[np.ndarray]:
         """The question's word coverage of each sentence of each passage."""

@@ -91,3 +91,23 @@ def test_the_json_keeps_the_dates_and_both_lists(dated: Services) -> None:
     assert data["hits"][0]["as_of"] == "2026-09-01"
     assert data["earlier"] and all(h["as_of"] < "2026-09-01" for h in data["earlier"])
     assert isinstance(data["differs"], list)
+
+
+def test_a_point_in_time_question_also_reads_the_passages_dated_then(dated: Services) -> None:
+    # With a shortlist of one, only the passages dated in (or near) March 2026 can add to it.
+    retriever = dated.library.retriever
+    policy = retriever.policy
+    narrow = policy.model_copy(update={"first": policy.first.model_copy(update={"shortlist": 1})})
+    question = "How many political prisoners were there in Belarus in March 2026?"
+    without = narrow.model_copy(update={"first": narrow.first.model_copy(update={"in_period": 0})})
+    assert len(retriever.rank(question, policy=without, today=TODAY)[1]) == 1
+    _, ranked = retriever.rank(question, policy=narrow, today=TODAY)
+    assert len(ranked) > 1
+    assert "2026-03-10-count-ru.md" in {name_of(dated, r.passage.source_id) for r in ranked}
+    # A question about now reads no dated passages.
+    assert len(retriever.rank("How many remain?", policy=narrow, today=TODAY)[1]) == 1
+
+
+def name_of(services: Services, source_id: str) -> str:
+    source = services.store.corpus.sources_by_id([source_id])[source_id]
+    return FILES[source.identity]

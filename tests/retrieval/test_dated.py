@@ -1,0 +1,59 @@
+"""The date index: which passages state something about a given time."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from corpus.models import Passage, Span
+from corpus.periods import Period
+from retrieval.dated import DateIndex
+
+
+def passage(pid: int, *dates: str | None) -> Passage:
+    text = " ".join(f"Sentence {i}." for i in range(len(dates)))
+    spans = tuple(Span(start=12 * i, end=12 * i + 11) for i in range(len(dates)))
+    return Passage(
+        id=pid,
+        source_id="s",
+        ordinal=pid,
+        text=text,
+        char_start=0,
+        char_end=len(text),
+        sentences=spans,
+        dates=dates,
+    )
+
+
+INDEX = DateIndex.build(
+    [
+        passage(1, "2026-02-01", None),
+        passage(2, None, "2026-03"),
+        passage(3, "2025"),
+        passage(4, None, None),  # no date of its own: the document's is no statement's
+        passage(5, "2026-02-15", "2026-02-15"),
+    ]
+)
+
+
+def test_the_passages_dated_in_a_period_are_found() -> None:
+    assert INDEX.within(Period.month(2026, 2)) == [1, 5]
+    assert INDEX.within(Period.month(2026, 3)) == [2]
+    assert INDEX.within(Period.year(2025)) == [3]
+    assert INDEX.within(Period.month(2024, 1)) == []
+
+
+def test_slack_widens_the_period_on_both_sides() -> None:
+    # A count of 1 February is near a question about January.
+    january = Period.month(2026, 1)
+    assert INDEX.within(january) == []
+    assert INDEX.within(january, slack_days=1) == [1, 3]
+    assert INDEX.within(Period.day(date(2026, 4, 5)), slack_days=5) == [2]
+
+
+def test_it_is_saved_and_loaded_and_an_older_build_without_it_has_none(tmp_path: Path) -> None:
+    INDEX.save(tmp_path)
+    assert DateIndex.load(tmp_path).within(Period.month(2026, 2)) == [1, 5]
+    older = tmp_path / "older"
+    older.mkdir()
+    assert DateIndex.load(older).within(Period.year(2026)) == []
