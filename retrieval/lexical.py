@@ -51,6 +51,7 @@ _STOPWORDS = {
 }
 
 _stemmer_lock = threading.Lock()
+_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _BE_TO_RU = str.maketrans({"і": "и", "ў": "в", "'": "ъ", "’": "ъ"})
 
 
@@ -74,8 +75,13 @@ def terms(text: str, language: str) -> list[Term]:
         token = match.group()
         if token[0].isdigit():
             words.append(_GROUP_SEPARATORS.sub("", token).replace(",", "."))
-        elif len(token) > 1 and token not in stop:
-            words.append(token)
+        elif len(token) > 1:
+            if "i" in token and _CYRILLIC.search(token):
+                # "палiтвязняў" typed on a Russian keyboard: a Latin i among Cyrillic letters
+                # is the Belarusian and Ukrainian і.
+                token = token.replace("i", "і")
+            if token not in stop:
+                words.append(token)
     stemmer = _stemmer(language)
     mapped = [w.translate(_BE_TO_RU) for w in words] if language == "be" else words
     # PyStemmer objects are not thread-safe.

@@ -43,3 +43,11 @@ def test_unknown_words_are_those_no_passage_has_in_any_script() -> None:
     assert not any(t.startswith("савич") for t in unknown)
     assert any(t.startswith("венесуэл") for t in unknown)
     assert index.unknown(tokenize("политзаключённых 1080", "ru")) == []
+
+
+def test_a_latin_i_typed_among_cyrillic_letters_is_the_belarusian_i() -> None:
+    # "палiтвязняў" with a Latin i, as typed on a Russian keyboard, matches the word as printed.
+    assert tokenize("палiтвязняў", "be") == tokenize("палітвязняў", "be")
+    assert tokenize("колькi зараз палiтвязняў", "be")[-1] == tokenize("палітвязняў", "be")[0]
+    # Latin words keep their i.
+    assert tokenize("Minsk iPhone", "be") == ["minsk", "iphone"]
