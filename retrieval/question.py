@@ -89,6 +89,10 @@ _COUNT = re.compile(
     r"|кольк[іi]|колькасць|л[іi]чба|л[іi]чбу|л[іi]чбы|скільки|кількість)(?!\w)",
     re.IGNORECASE,
 )
+# "Why is the second group's figure higher?" asks for a reason, not a count.
+_WHY = re.compile(
+    r"\b(why|how\s+come)\b|(?<!\w)(почему|отчего|зачем|чаму|навошта|чому)(?!\w)", re.IGNORECASE
+)
 _DATE = re.compile(
     r"\bwhen\b|\bwhat\s+(year|date|month|day)\b|\bwhich\s+(year|date|month)\b"
     r"|(?<!\w)(когда|в\s+каком\s+году|какого\s+числа|калі|у\s+якім\s+годзе|коли)(?!\w)",
@@ -116,7 +120,7 @@ def analyse(text: str, *, language: str | None = None) -> Question:
     language = language or detect_language(text, question=True)
     drop = _QUESTION_WORDS.get(language, set()) | _QUESTION_WORDS["en"]
     kept = tuple(t for t in terms(text, language) if t.word not in drop)
-    if _COUNT.search(text):
+    if _COUNT.search(text) and not _WHY.search(text):
         kind = AnswerType.COUNT
     elif _DATE.search(text):
         kind = AnswerType.DATE

@@ -32,6 +32,9 @@ def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str
         ("Who is the key figure behind the protests?", AnswerType.OTHER),
         ("What did the Americans offer Minsk in return?", AnswerType.OTHER),
         ("Что известно о деле журналиста?", AnswerType.OTHER),
+        ("Почему у второй инициативы цифра выше, чем у «Фонаря»?", AnswerType.OTHER),
+        ("Why is the number of prisoners falling?", AnswerType.OTHER),
+        ("Чаму лічба палітвязняў змяншаецца?", AnswerType.OTHER),
     ],
 )
 def test_other_questions_are_not_counts(text: str, kind: AnswerType) -> None:
