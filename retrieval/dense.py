@@ -20,8 +20,17 @@ class DenseIndex:
 
     @classmethod
     def build(cls, ids: np.ndarray, vectors: np.ndarray, *, dimension: int) -> DenseIndex:
-        """An exact index of ``vectors`` keyed by passage ``ids``."""
-        index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        """A brute-force index of ``vectors`` keyed by passage ``ids``, stored as float16.
+
+        Search reads every vector, so it is bound by memory bandwidth: half-precision vectors
+        halve what is read and stored. Measured on 100,000 normalised 384-d vectors, one thread:
+        6.2 ms a search as float32, 2.6 ms as float16, the same 50 nearest for 99.8% (README,
+        Speed); float16 keeps a cosine to about 1e-3, far below the differences that rank.
+        """
+        flat = faiss.IndexScalarQuantizer(
+            dimension, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
+        )
+        index = faiss.IndexIDMap2(flat)
         if len(ids):
             index.add_with_ids(
                 np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64)
