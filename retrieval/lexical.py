@@ -7,6 +7,7 @@ names a figure finds the passage that states it.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import threading
@@ -20,6 +21,10 @@ import numpy as np
 import Stemmer
 from anyascii import anyascii
 from bm25s import stopwords as bm25_stopwords
+
+# bm25s sets its own logger to DEBUG when imported, so every index build printed "Building
+# index from tokens" through whatever handler the host has; its warnings still show.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Thousands groups ("1,200", "1 200", "1.200"), decimals, or plain digits.
 _TOKEN = re.compile(
