@@ -22,7 +22,7 @@ import numpy as np
 
 from corpus.attribution import attribution
 from corpus.dates import Figure, TimeKind
-from corpus.dating import as_of, digits, figures_of
+from corpus.dating import as_of, figures_of
 from corpus.models import Answer, Hit, Passage, Source
 from corpus.periods import Period
 from corpus.store import Store
@@ -380,7 +380,6 @@ def _dated(
             source=source.id,
             as_of=period,
             stated=stated,
-            figure=digits(figure) if figure else None,
             written=figure,
             vector=vectors[index] if index < len(vectors) else None,
             others=others,

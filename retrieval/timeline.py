@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus.dates import TimeIntent, TimeKind
+from corpus.dating import digits
 from corpus.periods import Period
 from retrieval.policy import Policy
 from retrieval.stages import Chosen
@@ -36,13 +37,11 @@ class Dated:
     as_of: Period
     #: The index of the sentence of the passage that states the date; None: the document's.
     stated: int | None
-    #: The figure of the answering sentence as digits ("1080"), for comparing sources ...
-    figure: str | None
+    #: The figure of the answering sentence as written ("1 080"), to show (None: it states none).
+    written: str | None
     #: The answering sentence's unit vector in the one multilingual space: two sentences whose
     #: cosine is high state the same thing, in any two languages (None: no vector).
     vector: np.ndarray | None = None
-    #: ... and as written ("1 080"), to show.
-    written: str | None = None
     #: The passage's other sentences that state a figure, each as the passage would be with
     #: that sentence answering: a passage may state the figure asked about in another sentence
     #: than the one that reads most like the question (a comparison with another country, say).
@@ -51,6 +50,11 @@ class Dated:
     @property
     def language(self) -> str:
         return self.chosen.ranked.passage.language
+
+    @property
+    def figure(self) -> str | None:
+        """The figure as digits ("1080"), for comparing sources ("1 080" and "1,080" agree)."""
+        return digits(self.written) if self.written else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,12 +154,9 @@ class _Cosines:
         self._gram = vectors @ vectors.T
 
     def __call__(self, a: Dated, b: Dated) -> float | None:
+        """The cosine of two statements of the pool; None if one has no vector."""
         i, j = self._row.get(id(a)), self._row.get(id(b))
-        if i is not None and j is not None:
-            return float(self._gram[i, j])
-        if a.vector is not None and b.vector is not None:
-            return float(a.vector @ b.vector)
-        return None
+        return None if i is None or j is None else float(self._gram[i, j])
 
 
 def _same_quantity(a: Dated, b: Dated, *, counts: bool, policy: Policy, cosine: _Cosines) -> bool:

@@ -74,7 +74,7 @@ def dated(
                 source=source or f"s{pid}",
                 as_of=when,
                 stated=0,
-                figure=other[0],
+                written=other[0],
                 vector=unit(other[1]),
             ),
         )
@@ -83,7 +83,7 @@ def dated(
         source=source or f"s{pid}",
         as_of=when,
         stated=0,
-        figure=figure,
+        written=figure,
         vector=unit(kin, side),
         others=others,
     )
