@@ -26,6 +26,7 @@ measures what each piece buys (README, Dates):
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 from collections.abc import Sequence
@@ -778,7 +779,7 @@ def _needs_cue(kind: str, text: str, part: str | None) -> bool:
 
 _DASH_AFTER = re.compile(r"\s*[–—-]\s*\d")
 _DASH_BEFORE = re.compile(r"\d\s*[–—-]\s*$")
-_JOIN = re.compile(r"\s*(?:and|to|и|по|до|і|да|[–—-])\s*", re.IGNORECASE)
+_JOIN = re.compile(r"\s*(?:and|to|и|по|до|і|па|да|[–—-])\s*", re.IGNORECASE)
 
 
 def _cue(
@@ -894,6 +895,10 @@ def _find(
                 kind == "month"
                 and grammar.attributive.match(text, match.end())
                 and _THE.search(window)
+            )
+            # The other end of a span: "between 2020 and 2024", "с января по апрель".
+            or (
+                found and found[-1].cue is Cue.RANGE and _JOIN.fullmatch(text, found[-1].end, start)
             )
         ):
             continue
@@ -1245,6 +1250,22 @@ def _span_months(match: re.Match[str], language: str) -> int:
     return count * (1 if unit.startswith(("month", "месяц")) else 12)
 
 
+def _closed_span(text: str, mentions: Sequence[Mention]) -> Period | None:
+    """The span of "from <date> to <date>" (two ends of a range, joined by "to", "по", "да", a
+    dash): both ends given, unlike "since 2020", which reaches to now."""
+    for a, b in itertools.pairwise(mentions):
+        if a.cue is Cue.RANGE and b.cue is Cue.RANGE and _JOIN.fullmatch(text, a.end, b.start):
+            start = a.period.start
+            if not a.explicit_year and b.explicit_year:
+                # "from January to April 2025": the first end is in the year of the second.
+                while start > b.period.start:
+                    start = add_months(start, -12)
+            if start <= b.period.end:
+                precision = _coarser(a.period.precision, b.period.precision)
+                return Period(start, b.period.end, precision)
+    return None
+
+
 def question_time(
     question: str,
     *,
@@ -1295,6 +1316,10 @@ def question_time(
                 last = max(last, today)
             return TimeIntent(TimeKind.SERIES, Period(first, last, "month"))
         return TimeIntent(TimeKind.SERIES)
+    span = _closed_span(text, mentions)
+    if span is not None and not now:
+        # "from January to April 2026", "с 2020 по 2025 год": a figure of that span.
+        return TimeIntent(TimeKind.POINT, span)
     if not points or (now and not when):
         return TimeIntent(TimeKind.CURRENT)
     distinct = {(m.period.start, m.period.end) for m in points}

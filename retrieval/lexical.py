@@ -22,6 +22,8 @@ import Stemmer
 from anyascii import anyascii
 from bm25s import stopwords as bm25_stopwords
 
+from corpus.language import normalise_belarusian
+
 # bm25s sets its own logger to DEBUG when imported, so every index build printed "Building
 # index from tokens" through whatever handler the host has; its warnings still show.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -56,7 +58,6 @@ _STOPWORDS = {
 }
 
 _stemmer_lock = threading.Lock()
-_CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _BE_TO_RU = str.maketrans({"і": "и", "ў": "в", "'": "ъ", "’": "ъ"})
 
 
@@ -76,17 +77,14 @@ def terms(text: str, language: str) -> list[Term]:
     """The words and numbers of ``text`` with their index forms; stop words dropped."""
     stop = _STOPWORDS.get(language, set())
     words: list[str] = []
-    for match in _TOKEN.finditer(text.lower()):
+    # "палiтвязняў" typed on a Russian keyboard: a Latin i among Cyrillic letters is the
+    # Belarusian and Ukrainian і.
+    for match in _TOKEN.finditer(normalise_belarusian(text).lower()):
         token = match.group()
         if token[0].isdigit():
             words.append(_GROUP_SEPARATORS.sub("", token).replace(",", "."))
-        elif len(token) > 1:
-            if "i" in token and _CYRILLIC.search(token):
-                # "палiтвязняў" typed on a Russian keyboard: a Latin i among Cyrillic letters
-                # is the Belarusian and Ukrainian і.
-                token = token.replace("i", "і")
-            if token not in stop:
-                words.append(token)
+        elif len(token) > 1 and token not in stop:
+            words.append(token)
     stemmer = _stemmer(language)
     mapped = [w.translate(_BE_TO_RU) for w in words] if language == "be" else words
     # PyStemmer objects are not thread-safe.

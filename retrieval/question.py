@@ -89,6 +89,15 @@ _COUNT = re.compile(
     r"|кольк[іi]|колькасць|л[іi]чба|л[іi]чбу|л[іi]чбы|скільки|кількість)(?!\w)",
     re.IGNORECASE,
 )
+# "Are there still more than a thousand?", "ці больш за тысячу?": a question that compares a
+# quantity with a number asks for the count ("what did the more than 50 freed say?" does not).
+_COMPARED = re.compile(
+    r"(?<!the\s)\b(more|fewer|less)\s+than\s+(a\s+|an\s+)?(\d|hundred|thousand|dozen)"
+    r"|\b(over|under|at\s+least|at\s+most)\s+(a\s+)?(\d|hundred|thousand)"
+    r"|(?<!\w)(больше|более|меньше|менее|свыше|не\s+менее|больш\s+за|больш\s+чым|менш\s+за"
+    r"|звыш|не\s+менш\s+за|більше|менше)\s+(\d|сот|тысяч|тисяч|дзясятк|десят)",
+    re.IGNORECASE,
+)
 # "Why is the second group's figure higher?" asks for a reason, not a count.
 _WHY = re.compile(
     r"\b(why|how\s+come)\b|(?<!\w)(почему|отчего|зачем|чаму|навошта|чому)(?!\w)", re.IGNORECASE
@@ -120,7 +129,7 @@ def analyse(text: str, *, language: str | None = None) -> Question:
     language = language or detect_language(text, question=True)
     drop = _QUESTION_WORDS.get(language, set()) | _QUESTION_WORDS["en"]
     kept = tuple(t for t in terms(text, language) if t.word not in drop)
-    if _COUNT.search(text) and not _WHY.search(text):
+    if (_COUNT.search(text) or _COMPARED.search(text)) and not _WHY.search(text):
         kind = AnswerType.COUNT
     elif _DATE.search(text):
         kind = AnswerType.DATE

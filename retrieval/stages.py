@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 
 from corpus.dates import TimeIntent, TimeKind, question_time
+from corpus.language import normalise_belarusian
 from corpus.models import Passage
 from retrieval.errors import QuestionRejected
 from retrieval.fusion import minmax, top
@@ -47,8 +48,10 @@ class Plan:
 
 
 def clean_question(text: str, *, limit: int) -> str:
-    """Collapse whitespace and cut an over-long question at a word boundary."""
-    text = " ".join(text.split())
+    """Collapse whitespace, read a Latin i inside a Cyrillic word as the Belarusian і (typed on
+    a Russian keyboard, "палiтвязні": the encoder reads it as another word), and cut an
+    over-long question at a word boundary."""
+    text = normalise_belarusian(" ".join(text.split()))
     if not text:
         raise QuestionRejected("the question is empty")
     if len(text) > limit:

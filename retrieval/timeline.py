@@ -100,6 +100,13 @@ def arrange(
         lead = min(eligible, key=lambda d: (asked.distance_days(d.as_of), -d.chosen.ranked.score))
     else:
         lead = max(eligible, key=lambda d: (d.as_of.end, d.as_of.start, d.chosen.ranked.score))
+    if lead.figure is not None:
+        # A later passage that restates the same figure (a report recalling "the 52 freed in
+        # September") is not a newer figure: of the passages stating the lead's figure, the
+        # one the model ranks best leads.
+        lead = max(
+            (d for d in eligible if d.figure == lead.figure), key=lambda d: d.chosen.ranked.score
+        )
     # Another source's figure for the lead's month differs: of the same quantity as the lead's
     # (compared with the lead itself, not with the group, so that a source that words it its
     # own way, in its own language, still shows).

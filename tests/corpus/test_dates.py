@@ -375,6 +375,9 @@ QUESTIONS = {
         ("How many are held now, compared with a year ago?", "current", None),
         ("How many were left after the February 2026 pardon?", "point", "2026-02"),
         ("Has the count gone down since 2024?", "series", "2024-01-01..2026-03-15"),
+        # Both ends of a span: a figure of that span (a total over it), not of now.
+        ("How many were sentenced from January to April 2025?", "point", "2025-01-01..2025-04-30"),
+        ("How many were freed between 2020 and 2024?", "point", "2020-01-01..2024-12-31"),
     ],
     "ru": [
         ("Сколько политзаключённых сейчас?", "current", None),
@@ -391,6 +394,8 @@ QUESTIONS = {
         ("Динамика числа политзаключённых", "series", None),
         ("Сколько политзаключённых сейчас, если сравнить с началом года?", "current", None),
         ("Сколько их было в середине февраля этого года?", "point", "2026-02-11..2026-02-20"),
+        ("Сколько организаций запретили с января по апрель 2025-го?", "point",
+         "2025-01-01..2025-04-30"),
     ],
     "be": [
         ("Колькі палітвязняў цяпер?", "current", None),
@@ -408,6 +413,8 @@ QUESTIONS = {
         ("Колькі палітвязняў цяпер у параўнанні з леташнім?", "current", None),
         ("Колькі іх было ў лютым гэтага года?", "point", "2026-02"),
         ("Ці зменшылася колькасць палітвязняў?", "series", None),
+        ("Колькі арганізацый забаранілі са студзеня па красавік 2025 года?", "point",
+         "2025-01-01..2025-04-30"),
     ],
 }
 

@@ -18,6 +18,11 @@ from retrieval.question import AnswerType, analyse
         "Колькі палітвязняў у Беларусі?",
         "Якая апошняя лічба палітвязняў?",
         "колькi зараз палiтвязняу",  # Latin i, typed on a Russian keyboard
+        # A quantity compared with a number: the count is the answer.
+        "Are there still more than a thousand political prisoners?",
+        "Were over 300 freed in 2025?",
+        "Правда ли, что политзаключённых больше тысячи?",
+        "Ці дагэтуль у Беларусі больш за тысячу палітвязняў?",
     ],
 )
 def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str) -> None:
@@ -35,6 +40,8 @@ def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str
         ("Почему у второй инициативы цифра выше, чем у «Фонаря»?", AnswerType.OTHER),
         ("Why is the number of prisoners falling?", AnswerType.OTHER),
         ("Чаму лічба палітвязняў змяншаецца?", AnswerType.OTHER),
+        ("What did the more than 50 freed say?", AnswerType.OTHER),
+        ("Is he still held?", AnswerType.OTHER),
     ],
 )
 def test_other_questions_are_not_counts(text: str, kind: AnswerType) -> None:

@@ -57,6 +57,15 @@ def test_plan_cleans_and_analyses_the_question() -> None:
     assert "many" not in planned.question.tokens
 
 
+def test_plan_reads_a_latin_i_in_a_cyrillic_word_as_the_belarusian_letter() -> None:
+    # Typed on a Russian keyboard: what the encoder reads must be the word as printed.
+    planned = plan("колькi зараз палiтвязняў", Policy())
+    assert planned.text == "колькі зараз палітвязняў"
+    assert planned.language == "be"
+    # Latin words keep their i.
+    assert plan("Is Bialiatski still in prison?", Policy()).text.startswith("Is Bialiatski")
+
+
 def test_plan_rejects_empty_questions_and_cuts_long_ones() -> None:
     with pytest.raises(QuestionRejected):
         plan(" \n\t ", Policy())

@@ -225,6 +225,22 @@ def test_an_older_passage_with_the_same_figure_is_not_listed_as_earlier() -> Non
     assert arrange(NOW, counts=True, dated=rows, policy=policy(), k=2).earlier == ()
 
 
+def test_a_later_passage_restating_the_figure_does_not_replace_the_best_one() -> None:
+    # "52 freed in September" (best), recalled by a January report: the same figure, so no
+    # newer one; the passage the model ranks best leads, for the current state and a point.
+    rows = [
+        dated(1, score=5.0, when=Period.month(2025, 9), figure="52"),
+        dated(2, score=4.0, when=JAN, figure="52", source="monitor"),
+        dated(3, score=3.5, when=Period.month(2025, 8), figure="1219", kin=0.5),
+    ]
+    assert ids(arrange(NOW, counts=True, dated=rows, policy=policy(), k=3).shown)[0] == 1
+    point = TimeIntent(TimeKind.POINT, Period.month(2026, 1))
+    assert ids(arrange(point, counts=True, dated=rows, policy=policy(), k=3).shown)[0] == 1
+    # A newer, different figure of the same quantity still leads.
+    rows.append(dated(4, score=3.8, when=FEB, figure="50"))
+    assert ids(arrange(NOW, counts=True, dated=rows, policy=policy(), k=4).shown)[0] == 4
+
+
 def test_k_bounds_what_is_shown_but_not_the_lead() -> None:
     rows = [
         dated(i, score=5.0 - i / 10, when=Period.month(2025, i), figure=str(1000 + i))
@@ -237,7 +253,10 @@ def test_k_bounds_what_is_shown_but_not_the_lead() -> None:
 
 def test_confidence_is_what_the_policy_bar_reads() -> None:
     # A probability exactly at the bar takes part.
-    rows = [dated(1, score=5.0, when=JAN), dated(2, score=4.0, when=MAR, confidence=0.5)]
+    rows = [
+        dated(1, score=5.0, when=JAN, figure="1010"),
+        dated(2, score=4.0, when=MAR, confidence=0.5),
+    ]
     assert ids(arrange(NOW, counts=True, dated=rows, policy=policy(), k=2).shown)[0] == 2
     assert math.isclose(policy().decide.bar, 0.5)
 
