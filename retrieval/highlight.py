@@ -133,6 +133,18 @@ class CoverageScorer:
         """IDF-weighted share of the question's terms each sentence has, or nearly has."""
         if not self._terms or not sentences:
             return np.zeros(len(sentences), dtype=np.float32)
+        return (self.credits(sentences, soft) @ self._idf) / self._idf.sum()
+
+    def columns(self, stems: Sequence[str]) -> list[int]:
+        """The columns of ``credits`` for these question stems (those the question has)."""
+        index = {t.stem: i for i, t in enumerate(self._terms)}
+        return [index[s] for s in dict.fromkeys(stems) if s in index]
+
+    def credits(self, sentences: Sequence[SentenceTerms], soft: Sequence[bool]) -> np.ndarray:
+        """For each sentence, how far it has each of the question's terms (1: the word itself,
+        between 0 and 1: a near-synonym), one row per sentence, one column per term."""
+        if not self._terms or not sentences:
+            return np.zeros((len(sentences), len(self._terms)), dtype=np.float32)
         credit = np.array(
             [[1.0 if t.stem in s.stems else 0.0 for t in self._terms] for s in sentences],
             dtype=np.float32,
@@ -156,7 +168,7 @@ class CoverageScorer:
                         if s.words and soft[i]:
                             best = near[:, [column[w] for w in s.words]].max(axis=1)
                             credit[i, soft_rows] = np.maximum(credit[i, soft_rows], best)
-        return (credit @ self._idf) / self._idf.sum()
+        return credit
 
 
 def highlight_span(passage: Passage, index: int) -> Span:

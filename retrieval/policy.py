@@ -196,6 +196,9 @@ class Time(_Frozen):
     #: How much the model's ranking counts in choosing the figure asked about: each passage
     #: weighs exp((logit - best logit) / consensus) in its group's mass.
     consensus: float = Field(default=1.0, gt=0.0)
+    #: ... and what its figure counts: a member weighs exp(named * Dated.named) more when the
+    #: words after its figure are the question's ("139 women" for "how many women?").
+    named: float = Field(default=1.0, ge=0.0)
     #: Older figures listed under "Earlier", at most.
     earlier: int = Field(default=4, ge=0)
 

@@ -109,6 +109,18 @@ _DATE = re.compile(
 )
 
 
+#: What a how-many question counts is named by the next few words ("how many women are"),
+#: words of time aside ("колькі зараз палітвязняў").
+_COUNTED_WORDS = 3
+_NOT_COUNTED = frozenset(
+    {
+        *("now", "currently", "still", "today", "yet", "left", "remain", "remaining"),
+        *("сейчас", "теперь", "сегодня", "ещё", "еще", "всё", "остаётся", "остается", "осталось"),
+        *("цяпер", "зараз", "сёння", "яшчэ", "застаецца", "засталося"),
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Question:
     """A question, analysed once and used by every channel."""
@@ -117,6 +129,9 @@ class Question:
     language: str
     terms: tuple[Term, ...]
     answer_type: AnswerType
+    #: For a how-many question, the stems of what it counts: the content words of the two
+    #: words after "how many" / "сколько" / "колькі" ("how many women are held" -> women).
+    counted: tuple[str, ...] = ()
 
     @property
     def tokens(self) -> list[str]:
@@ -129,8 +144,13 @@ def analyse(text: str, *, language: str | None = None) -> Question:
     language = language or detect_language(text, question=True)
     drop = _QUESTION_WORDS.get(language, set()) | _QUESTION_WORDS["en"]
     kept = tuple(t for t in terms(text, language) if t.word not in drop)
-    if (_COUNT.search(text) or _COMPARED.search(text)) and not _WHY.search(text):
+    counted: tuple[str, ...] = ()
+    cue = _COUNT.search(text) or _COMPARED.search(text)
+    if cue and not _WHY.search(text):
         kind = AnswerType.COUNT
+        after = " ".join(text[cue.end() :].split()[:_COUNTED_WORDS])
+        found = [t for t in terms(after, language) if t.word not in drop | _NOT_COUNTED]
+        counted = tuple(t.stem for t in found[:2])
     elif _DATE.search(text):
         kind = AnswerType.DATE
     else:
@@ -140,4 +160,5 @@ def analyse(text: str, *, language: str | None = None) -> Question:
         language=language,
         terms=kept,
         answer_type=kind,
+        counted=counted,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -33,7 +33,7 @@ from retrieval.encoders import Encoder
 from retrieval.errors import IndexMissing
 from retrieval.highlight import CoverageScorer, SentenceTerms, highlight_span, sentence_terms
 from retrieval.index_files import IndexFiles, Lease, Manifest
-from retrieval.lexical import LexicalIndex, terms
+from retrieval.lexical import LexicalIndex, Term, terms
 from retrieval.policy import DENSE, LEXICAL, Policy
 from retrieval.question import AnswerType
 from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stage, plan, rerank
@@ -199,12 +199,27 @@ class Retriever:
         chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
         sentences = self.channels[DENSE].sentences
         about = frozenset(planned.question.tokens)
+        scorer = self._scorer(planned, policy)
+
+        counted = scorer.columns(planned.question.counted)
+
+        def named(words: Sequence[Term], language: str) -> float | None:
+            if not counted or language != planned.language:
+                return None  # words are compared within one language only
+            found = SentenceTerms(
+                stems=frozenset(t.stem for t in words),
+                words=tuple(t.word for t in words if not t.word[0].isdigit()),
+            )
+            row = scorer.credits([found], [True])[0]
+            return float(row[counted].mean())
+
         dated = [
             _dated(
                 c,
                 sources[c.ranked.passage.source_id],
                 vectors=sentences.of(c.ranked.passage.id),
                 about=about,
+                named=named,
                 others=part,
             )
             for c, part in zip(chosen, takes_part(chosen, policy=policy), strict=True)
@@ -308,16 +323,19 @@ class Retriever:
         scores = self.channels[DENSE].dense.scores(ids, query)
         return sorted(scores, key=lambda pid: (-scores[pid], pid))[:wanted]
 
-    def _coverage(self, planned: Plan, passages: list[Passage], policy: Policy) -> list[np.ndarray]:
-        """The question's word coverage of each sentence of each passage."""
-        scorer = CoverageScorer(
+    def _scorer(self, planned: Plan, policy: Policy) -> CoverageScorer:
+        """How much of the question's wording a text has (words and near-synonyms)."""
+        return CoverageScorer(
             question=planned.question,
             idf=self.lexical.idf,
             word_vectors=self.channels[DENSE].encoder.word_vectors,
             soft_floor=policy.rerank.sentences.soft_floor,
             soft_ceiling=policy.rerank.sentences.soft_ceiling,
         )
-        return scorer.score(
+
+    def _coverage(self, planned: Plan, passages: list[Passage], policy: Policy) -> list[np.ndarray]:
+        """The question's word coverage of each sentence of each passage."""
+        return self._scorer(planned, policy).score(
             [self._terms(p) for p in passages],
             # Word-piece near-synonyms only within the question's language.
             [p.language == planned.language for p in passages],
@@ -328,21 +346,28 @@ class Retriever:
         return await asyncio.to_thread(self.search, question, k=k)
 
 
+def _counted(sentence: str, figure: Figure, language: str) -> list[Term]:
+    """What a figure counts: the words after it ("34 people with disabilities")."""
+    return terms(sentence[figure.end : figure.end + _COUNTED_CHARS], language)[:_COUNTED_WORDS]
+
+
 def _figure(
     sentence: str, figures: tuple[Figure, ...], *, language: str, about: frozenset[str]
-) -> str | None:
+) -> Figure | None:
     """The figure of ``sentence`` that counts what the question asks about: of several ("139
     women and 34 people with disabilities"), the one whose next words share most of the
-    question's word stems (``about``); else the first of ``figures_of``. As written."""
+    question's word stems (``about``); else the first of ``figures_of``."""
     if len(figures) < 2 or not about:
-        return figures[0].text.strip() if figures else None
+        return figures[0] if figures else None
 
     def overlap(figure: Figure) -> int:
-        after = sentence[figure.end : figure.end + _COUNTED_CHARS]
-        return len({t.stem for t in terms(after, language)[:_COUNTED_WORDS]} & about)
+        return len({t.stem for t in _counted(sentence, figure, language)} & about)
 
-    best = max(figures, key=overlap)  # the first of the best: max keeps the earliest
-    return best.text.strip()
+    return max(figures, key=overlap)  # the first of the best: max keeps the earliest
+
+
+#: How far some words are what the question counts (0 to 1).
+Named = Callable[[Sequence[Term], str], float | None]
 
 
 def _dated(
@@ -351,13 +376,15 @@ def _dated(
     *,
     vectors: np.ndarray,
     about: frozenset[str] = frozenset(),
+    named: Named | None = None,
     others: bool = True,
 ) -> Dated:
     """When a chosen passage's answering sentence is true and the figure it states; the same
     for each other sentence of the passage that states a figure (``Dated.others``).
 
     ``vectors``: the passage's sentence vectors (empty when it has none); ``about``: the
-    question's word stems, which tell which of a sentence's figures is asked about; ``others``:
+    question's word stems, which tell which of a sentence's figures is asked about; ``named``:
+    how much of the question the words after a figure have (``Dated.named``); ``others``:
     whether to read the other sentences (only for passages the time stage may reorder).
     """
     ranked = chosen.ranked
@@ -365,14 +392,18 @@ def _dated(
     texts = passage.sentence_texts()
     document = source.as_of or source.published
 
-    def statement(index: int) -> tuple[Period, int | None, str | None]:
+    def statement(index: int) -> tuple[Period, int | None, str | None, float | None]:
         period, stated = as_of(passage.dates, index, document)
         found = figures_of(texts[index], language=passage.language, as_of=period)
         figure = _figure(texts[index], found, language=passage.language, about=about)
-        return period, stated, figure
+        if figure is None:
+            return period, stated, None, None
+        counted = _counted(texts[index], figure, passage.language)
+        share = named(counted, passage.language) if named is not None else None
+        return period, stated, figure.text.strip(), share
 
     def variant(index: int, others: tuple[Dated, ...] = ()) -> Dated:
-        period, stated, figure = statement(index)
+        period, stated, figure, share = statement(index)
         return Dated(
             chosen=chosen
             if index == ranked.best
@@ -383,6 +414,7 @@ def _dated(
             written=figure,
             vector=vectors[index] if index < len(vectors) else None,
             others=others,
+            named=share,
         )
 
     best = min(ranked.best, len(texts) - 1)

@@ -46,6 +46,10 @@ class Dated:
     #: that sentence answering: a passage may state the figure asked about in another sentence
     #: than the one that reads most like the question (a comparison with another country, say).
     others: tuple[Dated, ...] = ()
+    #: How far the words after the figure ("139 women") are what the question counts ("how
+    #: many women"), 0 to 1: a figure of what was asked about, not of something beside it
+    #: (None: not known, e.g. in another language than the question's).
+    named: float | None = None
 
     @property
     def language(self) -> str:
@@ -245,7 +249,11 @@ def _agreeing(
     """
     if not pool:
         return []
+    t = policy.time
     top = max(d.chosen.ranked.score for d in pool)
+    # A statement whose naming is not known counts as the pool's average one.
+    known = [s.named for d in pool for s in (d, *d.others) if s.named is not None]
+    usual = sum(known) / len(known) if known else 0.0
     best_mass, chosen = -1.0, list[Dated]()
     for reference in pool:
         group = [
@@ -253,7 +261,13 @@ def _agreeing(
             for d in pool
             if (m := _member(reference, d, counts=counts, policy=policy, cosine=cosine)) is not None
         ]
-        mass = sum(math.exp((m.chosen.ranked.score - top) / policy.time.consensus) for m in group)
+        mass = sum(
+            math.exp(
+                (m.chosen.ranked.score - top) / t.consensus
+                + t.named * (usual if m.named is None else m.named)
+            )
+            for m in group
+        )
         if mass > best_mass:
             best_mass, chosen = mass, group
     return chosen

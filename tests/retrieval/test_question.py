@@ -52,3 +52,18 @@ def test_interrogatives_are_not_part_of_the_lexical_query() -> None:
     words = [t.word for t in analyse("How many political prisoners remain?").terms]
     assert "how" not in words and "many" not in words
     assert "prisoners" in words
+
+
+@pytest.mark.parametrize(
+    ("text", "counted"),
+    [
+        ("How many women are still held as political prisoners in Belarus?", ("women",)),
+        ("how many disabled people are among the prisoners", ("disabl", "peopl")),
+        ("How many political prisoners were freed in 2025?", ("polit", "prison")),
+        ("Сколько журналистов сейчас за решёткой?", ("журналист",)),
+        ("колькi зараз палiтвязняў", ("палитвязня",)),  # "now" is not what is counted
+        ("What did the Americans offer Minsk?", ()),
+    ],
+)
+def test_a_count_question_says_what_it_counts(text: str, counted: tuple[str, ...]) -> None:
+    assert analyse(text).counted == counted

@@ -4,6 +4,7 @@ does not answer; older figures go under Earlier, disagreeing sources under Sourc
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -284,6 +285,23 @@ def test_a_lone_best_passage_outweighs_a_far_weaker_crowd() -> None:
     ]
     timeline = arrange(NOW, counts=True, dated=rows, policy=policy(margin=5.0), k=5)
     assert ids(timeline.shown)[0] == 1
+
+
+def test_figures_of_what_the_question_counts_outweigh_figures_beside_it() -> None:
+    # "How many women are held?": two passages say "139 women" / "150 women" (named 1.0), three
+    # a total (named 0) that the model ranks a little higher; with naming the women lead.
+    women = [
+        replace(dated(1, score=4.0, when=FEB, figure="139", kin=0.5), named=1.0),
+        replace(dated(2, score=3.9, when=JAN, figure="150", kin=0.5), named=1.0),
+    ]
+    totals = [replace(dated(i, score=5.0, when=MAR, figure="1080"), named=0.0) for i in (3, 4)]
+    rows = [*totals, *women]
+    assert ids(arrange(NOW, counts=True, dated=rows, policy=policy(named=0.0), k=4).shown)[0] == 3
+    assert ids(arrange(NOW, counts=True, dated=rows, policy=policy(named=2.0), k=4).shown)[0] == 1
+    # Not known (another language): as the pool's average, neither lifted nor held back.
+    unknown = [replace(d, named=None) for d in women]
+    mixed = [*totals, *unknown]
+    assert ids(arrange(NOW, counts=True, dated=mixed, policy=policy(named=2.0), k=4).shown)[0] == 3
 
 
 def test_a_figure_of_another_size_is_another_quantity() -> None:
