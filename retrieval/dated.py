@@ -9,6 +9,7 @@ about. Like FAISS, this index holds ids and days only; text lives in the store.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +57,11 @@ class DateIndex:
         rows = self.rows
         hit = (rows[:, 1] <= end) & (rows[:, 2] >= start)
         return [int(pid) for pid in np.unique(rows[hit, 0])]
+
+    def latest(self, days: int) -> Period | None:
+        """The last ``days`` days up to the newest date any sentence states (None: no dates):
+        where the current state of a figure is found."""
+        if not len(self.rows):
+            return None
+        end = date.fromordinal(int(self.rows[:, 2].max()))
+        return Period(date.fromordinal(end.toordinal() - days), end, "day")

@@ -61,7 +61,8 @@ class DenseIndex:
         if not ids:
             return {}
         vectors = self._index.reconstruct_batch(np.asarray(ids, dtype=np.int64))
-        return {pid: float(v @ query) for pid, v in zip(ids, vectors, strict=True)}
+        cosines = (vectors @ query).tolist()
+        return dict(zip(ids, cosines, strict=True))
 
 
 class SentenceVectors:

@@ -49,6 +49,9 @@ class FirstStage(_Frozen):
     #: the nearest to the question first (``retrieval/dated.py``) ...
     in_period: int = Field(default=10, ge=0, le=200)
     period_slack_days: int = Field(default=31, ge=0, le=366)
+    #: ... and for a how-many question about now, the passages dated in the last this many
+    #: days before the newest date the corpus states (the newest reports).
+    recent_days: int = Field(default=31, ge=0, le=3660)
     #: BM25 matches words, so it means nothing across languages; one multilingual dense space
     #: compares every language on one scale.
     weights: dict[str, ChannelWeight] = Field(

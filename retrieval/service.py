@@ -313,7 +313,11 @@ class Retriever:
         first stage left out, nearest to the question first (``policy.first.in_period``)."""
         period = planned.time.period
         wanted = policy.first.in_period
-        if period is None or planned.time.kind is TimeKind.CURRENT or not wanted or query is None:
+        if planned.time.kind is TimeKind.CURRENT:
+            # The current state of a figure is what the newest reports state.
+            counts = planned.question.answer_type is AnswerType.COUNT
+            period = self.dates.latest(policy.first.recent_days) if counts else None
+        if period is None or not wanted or query is None:
             return []
         ids = [
             pid

@@ -51,6 +51,14 @@ def test_slack_widens_the_period_on_both_sides() -> None:
     assert INDEX.within(Period.day(date(2026, 4, 5)), slack_days=5) == [2]
 
 
+def test_the_latest_days_end_at_the_newest_date_stated() -> None:
+    latest = INDEX.latest(10)
+    assert latest is not None
+    assert (latest.start, latest.end) == (date(2026, 3, 21), date(2026, 3, 31))
+    assert INDEX.within(latest) == [2]
+    assert DateIndex.build([passage(4, None)]).latest(10) is None
+
+
 def test_it_is_saved_and_loaded_and_an_older_build_without_it_has_none(tmp_path: Path) -> None:
     INDEX.save(tmp_path)
     assert DateIndex.load(tmp_path).within(Period.month(2026, 2)) == [1, 5]

@@ -93,7 +93,7 @@ def test_the_json_keeps_the_dates_and_both_lists(dated: Services) -> None:
     assert isinstance(data["differs"], list)
 
 
-def test_a_point_in_time_question_also_reads_the_passages_dated_then(dated: Services) -> None:
+def test_a_question_about_a_time_also_reads_the_passages_dated_then(dated: Services) -> None:
     # With a shortlist of one, only the passages dated in (or near) March 2026 can add to it.
     retriever = dated.library.retriever
     policy = retriever.policy
@@ -104,8 +104,14 @@ def test_a_point_in_time_question_also_reads_the_passages_dated_then(dated: Serv
     _, ranked = retriever.rank(question, policy=narrow, today=TODAY)
     assert len(ranked) > 1
     assert "2026-03-10-count-ru.md" in {name_of(dated, r.passage.source_id) for r in ranked}
-    # A question about now reads no dated passages.
-    assert len(retriever.rank("How many remain?", policy=narrow, today=TODAY)[1]) == 1
+    # A how-many question about now reads the newest reports; any other question about now,
+    # none.
+    _, ranked = retriever.rank("How many remain?", policy=narrow, today=TODAY)
+    assert len(ranked) > 1
+    assert "2026-09-10-count-en.md" in {name_of(dated, r.passage.source_id) for r in ranked}
+    assert len(retriever.rank("Who remains in prison?", policy=narrow, today=TODAY)[1]) == 1
+    stale = narrow.model_copy(update={"first": narrow.first.model_copy(update={"in_period": 0})})
+    assert len(retriever.rank("How many remain?", policy=stale, today=TODAY)[1]) == 1
 
 
 def name_of(services: Services, source_id: str) -> str:
