@@ -324,8 +324,7 @@ class Retriever:
             for pid in self.dates.within(period, slack_days=policy.first.period_slack_days)
             if pid not in exclude
         ][:_MAX_IN_PERIOD]
-        scores = self.channels[DENSE].dense.scores(ids, query)
-        return sorted(scores, key=lambda pid: (-scores[pid], pid))[:wanted]
+        return [pid for pid, _ in self.channels[DENSE].dense.nearest_among(ids, query, wanted)]
 
     def _scorer(self, planned: Plan, policy: Policy) -> CoverageScorer:
         """How much of the question's wording a text has (words and near-synonyms)."""
