@@ -42,3 +42,15 @@ def test_scores_of_given_passages_and_a_round_trip_through_a_file(tmp_path: Path
 def test_an_empty_index_finds_nothing() -> None:
     index = DenseIndex.build(np.zeros(0, dtype=np.int64), np.zeros((0, 64)), dimension=64)
     assert index.search(VECTORS[0], 5) == [] and len(index) == 0
+    assert index.nearest_among([1, 2], VECTORS[0], 5) == []
+
+
+def test_the_nearest_among_given_passages_ignores_every_other_one() -> None:
+    index = DenseIndex.build(IDS, VECTORS, dimension=64)
+    query = VECTORS[42]
+    among = [int(i) for i in IDS[100:300]]  # passage 1042, the query itself, is not among them
+    exact = {pid: float(VECTORS[pid - 1000] @ query) for pid in among}
+    found = index.nearest_among(among, query, 5)
+    assert [pid for pid, _ in found] == sorted(among, key=lambda p: -exact[p])[:5]
+    assert index.nearest_among([1042, 1300], query, 5)[0][0] == 1042
+    assert index.nearest_among([], query, 5) == [] and index.nearest_among(among, query, 0) == []
