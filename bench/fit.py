@@ -251,11 +251,10 @@ def xquad_mixed(
 # -- fitting --------------------------------------------------------------------------------
 
 
-def fit(asked: Sequence[Asked], *, realistic_share: float | None = None) -> LinearModel:
+def fit(asked: Sequence[Asked]) -> LinearModel:
     """The ranking model: a listwise (softmax over each shortlist) logistic model, so that the
     passage that answers gets the largest share of its question's probability; each labelled
-    set weighted alike (or the realistic sets together ``realistic_share`` of the whole), L2
-    penalty ``L2``.
+    set weighted alike, L2 penalty ``L2``.
 
     Only questions with an answer in their shortlist take part; features that are the same
     for every passage of a question (``unknown``) cannot rank and get weight 0: they serve the
@@ -267,14 +266,7 @@ def fit(asked: Sequence[Asked], *, realistic_share: float | None = None) -> Line
     groups: dict[str, int] = defaultdict(int)
     for a in lists:
         groups[a.group] += 1
-    share = {g: 1.0 / len(groups) for g in groups}
-    if realistic_share is not None:
-        product = [g for g in groups if g.startswith("realistic")]
-        others = [g for g in groups if g not in product]
-        share = {g: realistic_share / len(product) for g in product} | {
-            g: (1.0 - realistic_share) / len(others) for g in others
-        }
-    weights = np.array([share[a.group] / groups[a.group] for a in lists])
+    weights = np.array([1.0 / groups[a.group] for a in lists])
     weights *= len(weights) / weights.sum()
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -298,7 +290,6 @@ def fit(asked: Sequence[Asked], *, realistic_share: float | None = None) -> Line
         fitted_on=(
             "bench/fit.py (listwise): realistic/dev, XQuAD mixed en/ru articles 0-31 (questions "
             f"in en and ru); {len(lists)} questions, L2={L2}"
-            + ("" if realistic_share is None else f", realistic share {realistic_share}")
         ),
     )
 
@@ -464,13 +455,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep the asked questions' features in this file and reuse them when it exists "
         "(they depend on the corpus, the encoder and stages 1-2, not on the model)",
     )
-    parser.add_argument(
-        "--realistic-share",
-        type=float,
-        default=None,
-        help="the share of the ranking loss the realistic set has (default: each labelled set "
-        "alike, so 0.5 beside XQuAD)",
-    )
     args = parser.parse_args(argv)
     info = machine_info()
     print_machine(info)
@@ -488,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.rows.write_bytes(pickle.dumps((dev, test, xquad_fit, xquad_test)))
     fitting = [*dev, *xquad_fit]
     held_out = [*test, *xquad_test]
-    model = fit(fitting, realistic_share=args.realistic_share)
+    model = fit(fitting)
     calibration = fit_calibration(model, fitting)
     bar = choose_bar(model, calibration, fitting)
     print(
