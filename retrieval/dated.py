@@ -58,10 +58,14 @@ class DateIndex:
         hit = (rows[:, 1] <= end) & (rows[:, 2] >= start)
         return [int(pid) for pid in np.unique(rows[hit, 0])]
 
-    def latest(self, days: int) -> Period | None:
-        """The last ``days`` days up to the newest date any sentence states (None: no dates):
-        where the current state of a figure is found."""
-        if not len(self.rows):
+    def latest(self, days: int, *, until: date | None = None) -> Period | None:
+        """The last ``days`` days up to the newest date any sentence states, not after
+        ``until`` (a document dated ahead by mistake moves nothing), or None: where the current
+        state of a figure is found."""
+        ends = self.rows[:, 2]
+        if until is not None:
+            ends = ends[self.rows[:, 1] <= until.toordinal()]
+        if not len(ends):
             return None
-        end = date.fromordinal(int(self.rows[:, 2].max()))
+        end = min(date.fromordinal(int(ends.max())), until or date.max)
         return Period(date.fromordinal(end.toordinal() - days), end, "day")

@@ -65,10 +65,10 @@ class DenseIndex:
         if not ids or not len(self) or k <= 0:
             return []
         selector = faiss.IDSelectorBatch(np.asarray(ids, dtype=np.int64))
+        params = faiss.SearchParameters()
+        params.sel = selector  # ``selector`` stays referenced until the search returns
         found, at = self._index.search(
-            query.reshape(1, -1).astype(np.float32),
-            min(k, len(ids)),
-            params=faiss.SearchParameters(sel=selector),
+            query.reshape(1, -1).astype(np.float32), min(k, len(ids)), params=params
         )
         pairs = [(int(i), float(s)) for i, s in zip(at[0], found[0], strict=True) if i >= 0]
         return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))

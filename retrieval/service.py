@@ -316,7 +316,8 @@ class Retriever:
         if planned.time.kind is TimeKind.CURRENT:
             # The current state of a figure is what the newest reports state.
             counts = planned.question.answer_type is AnswerType.COUNT
-            period = self.dates.latest(policy.first.recent_days) if counts else None
+            until = planned.today or date.today()
+            period = self.dates.latest(policy.first.recent_days, until=until) if counts else None
         if period is None or not wanted or query is None:
             return []
         ids = [

@@ -35,6 +35,8 @@ class Plan:
     question: Question
     #: What the question asks about time (``corpus.dates.question_time``).
     time: TimeIntent = _NOW
+    #: The day the question is asked on: what "now" is (None: the real date).
+    today: date | None = None
 
     @property
     def text(self) -> str:
@@ -65,7 +67,7 @@ def plan(text: str, policy: Policy, *, today: date | None = None) -> Plan:
     and what it asks about time (relative to ``today``, the real date unless given)."""
     question = analyse(clean_question(text, limit=policy.max_question_chars))
     time = question_time(question.text, language=question.language, today=today or date.today())
-    return Plan(question=question, time=time)
+    return Plan(question=question, time=time, today=today)
 
 
 # -- first stage --------------------------------------------------------------------------------

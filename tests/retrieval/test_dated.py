@@ -57,6 +57,11 @@ def test_the_latest_days_end_at_the_newest_date_stated() -> None:
     assert (latest.start, latest.end) == (date(2026, 3, 21), date(2026, 3, 31))
     assert INDEX.within(latest) == [2]
     assert DateIndex.build([passage(4, None)]).latest(10) is None
+    # Not after the day asked on: a sentence dated later (a document dated ahead) is left out.
+    before = INDEX.latest(10, until=date(2026, 2, 20))
+    assert before is not None
+    assert (before.start, before.end) == (date(2026, 2, 5), date(2026, 2, 15))
+    assert INDEX.latest(10, until=date(2024, 1, 1)) is None
 
 
 def test_it_is_saved_and_loaded_and_an_older_build_without_it_has_none(tmp_path: Path) -> None:
