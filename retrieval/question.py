@@ -91,11 +91,12 @@ _COUNT = re.compile(
 )
 # "Are there still more than a thousand?", "ці больш за тысячу?": a question that compares a
 # quantity with a number asks for the count ("what did the more than 50 freed say?" does not).
+_NUMBER = r"((?!(19|20)\d\d\b)\d"  # a number, not a year ("over 2025" is a time)
 _COMPARED = re.compile(
-    r"(?<!the\s)\b(more|fewer|less)\s+than\s+(a\s+|an\s+)?(\d|hundred|thousand|dozen)"
-    r"|\b(over|under|at\s+least|at\s+most)\s+(a\s+)?(\d|hundred|thousand)"
+    rf"(?<!the\s)\b(more|fewer|less)\s+than\s+(a\s+|an\s+)?{_NUMBER}|hundred|thousand|dozen)"
+    rf"|\b(over|under|at\s+least|at\s+most)\s+(a\s+)?{_NUMBER}|hundred|thousand)"
     r"|(?<!\w)(больше|более|меньше|менее|свыше|не\s+менее|больш\s+за|больш\s+чым|менш\s+за"
-    r"|звыш|не\s+менш\s+за|більше|менше)\s+(\d|сот|тысяч|тисяч|дзясятк|десят)",
+    rf"|звыш|не\s+менш\s+за|більше|менше)\s+{_NUMBER}|сот|тысяч|тисяч|дзясятк|десят)",
     re.IGNORECASE,
 )
 # "Why is the second group's figure higher?" asks for a reason, not a count.

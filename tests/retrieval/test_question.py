@@ -41,6 +41,7 @@ def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str
         ("Why is the number of prisoners falling?", AnswerType.OTHER),
         ("Чаму лічба палітвязняў змяншаецца?", AnswerType.OTHER),
         ("What did the more than 50 freed say?", AnswerType.OTHER),
+        ("What happened to the opposition over 2025?", AnswerType.OTHER),
         ("Is he still held?", AnswerType.OTHER),
     ],
 )
