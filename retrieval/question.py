@@ -112,7 +112,7 @@ _DATE = re.compile(
 
 #: What a how-many question counts is named by the next few words ("how many women are"),
 #: words of time aside ("колькі зараз палітвязняў").
-_COUNTED_WORDS = 3
+_COUNTED_SPAN = 3
 _NOT_COUNTED = frozenset(
     {
         *("now", "currently", "still", "today", "yet", "left", "remain", "remaining"),
@@ -130,8 +130,8 @@ class Question:
     language: str
     terms: tuple[Term, ...]
     answer_type: AnswerType
-    #: For a how-many question, the stems of what it counts: the content words of the two
-    #: words after "how many" / "сколько" / "колькі" ("how many women are held" -> women).
+    #: For a how-many question, the stems of what it counts: the first two content words of
+    #: the three after "how many" / "сколько" / "колькі" ("how many women are held" -> women).
     counted: tuple[str, ...] = ()
 
     @property
@@ -149,7 +149,7 @@ def analyse(text: str, *, language: str | None = None) -> Question:
     cue = _COUNT.search(text) or _COMPARED.search(text)
     if cue and not _WHY.search(text):
         kind = AnswerType.COUNT
-        after = " ".join(text[cue.end() :].split()[:_COUNTED_WORDS])
+        after = " ".join(text[cue.end() :].split()[:_COUNTED_SPAN])
         found = [t for t in terms(after, language) if t.word not in drop | _NOT_COUNTED]
         counted = tuple(t.stem for t in found[:2])
     elif _DATE.search(text):

@@ -39,6 +39,9 @@ from retrieval.question import AnswerType
 from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stage, plan, rerank
 from retrieval.timeline import Dated, arrange, takes_part
 
+#: How far some words are what the question counts (0 to 1).
+Named = Callable[[Sequence[Term], str], float | None]
+
 _TERMS_CACHE = 20_000
 #: An unknown word of at least this many letters (a name, a place, a term) is worth noticing.
 _RARE = 4
@@ -199,20 +202,7 @@ class Retriever:
         chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
         sentences = self.channels[DENSE].sentences
         about = frozenset(planned.question.tokens)
-        scorer = self._scorer(planned, policy)
-
-        counted = scorer.columns(planned.question.counted)
-
-        def named(words: Sequence[Term], language: str) -> float | None:
-            if not counted or language != planned.language:
-                return None  # words are compared within one language only
-            found = SentenceTerms(
-                stems=frozenset(t.stem for t in words),
-                words=tuple(t.word for t in words if not t.word[0].isdigit()),
-            )
-            row = scorer.credits([found], [True])[0]
-            return float(row[counted].mean())
-
+        named = self._namer(planned, policy)
         dated = [
             _dated(
                 c,
@@ -327,6 +317,25 @@ class Retriever:
         ][:_MAX_IN_PERIOD]
         return [pid for pid, _ in self.channels[DENSE].dense.nearest_among(ids, query, wanted)]
 
+    def _namer(self, planned: Plan, policy: Policy) -> Named:
+        """How far some words (those after a figure) are what the question counts: the mean
+        credit of its counted words (``Question.counted``), near-synonyms included; None for
+        words of another language (word-piece vectors compare words within one) or when the
+        question names nothing it counts."""
+        scorer = self._scorer(planned, policy)
+        counted = scorer.columns(planned.question.counted)
+
+        def named(words: Sequence[Term], language: str) -> float | None:
+            if not counted or language != planned.language:
+                return None
+            found = SentenceTerms(
+                stems=frozenset(t.stem for t in words),
+                words=tuple(t.word for t in words if not t.word[0].isdigit()),
+            )
+            return float(scorer.credits([found], [True])[0][counted].mean())
+
+        return named
+
     def _scorer(self, planned: Plan, policy: Policy) -> CoverageScorer:
         """How much of the question's wording a text has (words and near-synonyms)."""
         return CoverageScorer(
@@ -368,10 +377,6 @@ def _figure(
         return len({t.stem for t in _counted(sentence, figure, language)} & about)
 
     return max(figures, key=overlap)  # the first of the best: max keeps the earliest
-
-
-#: How far some words are what the question counts (0 to 1).
-Named = Callable[[Sequence[Term], str], float | None]
 
 
 def _dated(
