@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel
 
 # `python bench/realistic.py` puts bench/ on the path, not the repository.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -774,6 +775,30 @@ def time_grid() -> dict[str, Any]:
     }
 
 
+def varied(spec: str) -> dict[str, Any]:
+    """A policy per value of one policy field, named ``SECTION.FIELD=V1,V2,...`` (for example
+    ``time.named=0,1,2,4`` or ``first.recent_days=0,31,62``); values are parsed by the field's
+    own type. Raises ValueError for an unknown section or field, or a value the field refuses."""
+    from pydantic import ValidationError
+
+    from retrieval.policy import Policy
+
+    name, _, values = spec.partition("=")
+    section, _, field = name.strip().partition(".")
+    base = Policy()
+    part = getattr(base, section, None)
+    if not isinstance(part, BaseModel) or field not in type(part).model_fields or not values:
+        raise ValueError(f"--vary wants SECTION.FIELD=V1,V2,... of the policy, not {spec!r}")
+    out: dict[str, Any] = {}
+    for value in (v.strip() for v in values.split(",")):
+        try:
+            changed = type(part).model_validate({**part.model_dump(), field: value})
+        except ValidationError as exc:
+            raise ValueError(f"{name}={value}: {exc.errors()[0]['msg']}") from exc
+        out[f"{name}={value}"] = base.model_copy(update={section: changed})
+    return out
+
+
 def print_time_grid(answers: Mapping[str, list[Asked]], questions: Sequence[Question]) -> None:
     """hit@1 over the time kinds and over every answerable question (a how-many question of any
     kind goes through the time stage), the shares of disagreements shown and of stale first
@@ -786,7 +811,7 @@ def print_time_grid(answers: Mapping[str, list[Asked]], questions: Sequence[Ques
         stale = report.stale_first
         rows.append(
             [
-                name,
+                name or "(shipped)",
                 every.overall.hit_at_1,
                 report.overall.hit_at_1,
                 report.all_shown if report.all_shown is not None else math.nan,
@@ -796,7 +821,7 @@ def print_time_grid(answers: Mapping[str, list[Asked]], questions: Sequence[Ques
     rows.sort(key=lambda r: (-r[1], -r[2], r[4]))
     from bench.common import table
 
-    print(f"\nTime stage grid ({len(timed)} questions of kinds {', '.join(TIME_KINDS)}):")
+    print(f"\nPolicies compared (time kinds: {len(timed)} questions of {', '.join(TIME_KINDS)}):")
     print(table(["setting", "hit@1 all", "hit@1 timed", "both shown", "stale (worst)"], rows))
 
 
@@ -887,6 +912,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="also try the time stage's margin and minimum confidence over a grid",
     )
+    parser.add_argument(
+        "--vary",
+        metavar="SECTION.FIELD=V1,V2",
+        help="also ask every question under each value of one policy field (time.named=0,1,2; "
+        "first.recent_days=0,31), over the same ingest",
+    )
     return parser.parse_args(argv)
 
 
@@ -912,6 +943,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     policies: dict[str, Any] = {"": None}
     if args.time_grid:
         policies |= time_grid()
+    if args.vary:
+        try:
+            policies |= varied(args.vary)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
     with tempfile.TemporaryDirectory(prefix="citebot-realistic-") as folder:
         asked, ingest_seconds = ask_all(s, Path(folder), policies=policies)
     answers = asked[""]
@@ -923,7 +960,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Library.search(question, k={ASK_K}), default configuration; {seconds:.0f} s in all"
     )
     print_report(report)
-    if args.time_grid:
+    if args.time_grid or args.vary:
         print_time_grid(asked, s.questions)
     path = write_json(
         args.output or f"realistic-{s.name}.json",

@@ -24,6 +24,7 @@ from bench.realistic import (
     evaluate,
     load_set,
     validate,
+    varied,
 )
 from corpus.store import Store
 from retrieval.config import RetrievalConfig
@@ -300,3 +301,16 @@ def test_the_language_detection_question_lists() -> None:
     # The last five are typed on a Russian keyboard: Latin i, no ў.
     assert all("i" in q and "ў" not in q for q in be[-5:])
     assert not any("i" in q for q in be[:-5])
+
+
+def test_vary_builds_one_policy_per_value_of_one_field() -> None:
+    policies = varied("time.named=0, 1.5")
+    assert list(policies) == ["time.named=0", "time.named=1.5"]
+    assert [p.time.named for p in policies.values()] == [0.0, 1.5]
+    # Everything else is the shipped policy.
+    assert (
+        policies["time.named=0"].first == varied("first.in_period=10")["first.in_period=10"].first
+    )
+    for bad in ("time.nope=1", "nope.x=1", "time.named", "time.named=-1", "first.in_period=x"):
+        with pytest.raises(ValueError):
+            varied(bad)
