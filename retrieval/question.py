@@ -111,13 +111,16 @@ _DATE = re.compile(
 
 
 #: What a how-many question counts is named by the next few words ("how many women are"),
-#: words of time aside ("колькі зараз палітвязняў").
+#: words of time ("колькі зараз палітвязняў") and "people", which names nothing a figure of
+#: the corpus does not count, aside ("how many people with disabilities" -> disabilities).
 _COUNTED_SPAN = 3
 _NOT_COUNTED = frozenset(
     {
         *("now", "currently", "still", "today", "yet", "left", "remain", "remaining"),
         *("сейчас", "теперь", "сегодня", "ещё", "еще", "всё", "остаётся", "остается", "осталось"),
         *("цяпер", "зараз", "сёння", "яшчэ", "застаецца", "засталося"),
+        *("people", "persons", "person", "individuals", "человек", "людей", "люди", "лиц"),
+        *("чалавек", "людзей", "людзі", "чалавекі", "асоб"),
     }
 )
 

@@ -39,8 +39,8 @@ from retrieval.question import AnswerType
 from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stage, plan, rerank
 from retrieval.timeline import Dated, arrange, takes_part
 
-#: How far some words are what the question counts (0 to 1).
-Named = Callable[[Sequence[Term], str], float | None]
+#: How far some words (those after a figure) are what the question counts, 0 to 1.
+Counting = Callable[[Sequence[Term]], float]
 
 _TERMS_CACHE = 20_000
 #: An unknown word of at least this many letters (a name, a place, a term) is worth noticing.
@@ -202,14 +202,15 @@ class Retriever:
         chosen = [c for c in decision.chosen if c.ranked.passage.source_id in sources]
         sentences = self.channels[DENSE].sentences
         about = frozenset(planned.question.tokens)
-        named = self._namer(planned, policy)
+        counting = self._counting(planned, policy)
         dated = [
             _dated(
                 c,
                 sources[c.ranked.passage.source_id],
                 vectors=sentences.of(c.ranked.passage.id),
                 about=about,
-                named=named,
+                counting=counting,
+                asked_in=planned.language,
                 others=part,
             )
             for c, part in zip(chosen, takes_part(chosen, policy=policy), strict=True)
@@ -317,24 +318,23 @@ class Retriever:
         ][:_MAX_IN_PERIOD]
         return [pid for pid, _ in self.channels[DENSE].dense.nearest_among(ids, query, wanted)]
 
-    def _namer(self, planned: Plan, policy: Policy) -> Named:
-        """How far some words (those after a figure) are what the question counts: the mean
-        credit of its counted words (``Question.counted``), near-synonyms included; None for
-        words of another language (word-piece vectors compare words within one) or when the
-        question names nothing it counts."""
+    def _counting(self, planned: Plan, policy: Policy) -> Counting | None:
+        """How far some words are what the question counts: the mean credit of its counted
+        words (``Question.counted``), near-synonyms by word-piece vectors included; None when
+        the question names nothing it counts."""
         scorer = self._scorer(planned, policy)
         counted = scorer.columns(planned.question.counted)
+        if not counted:
+            return None
 
-        def named(words: Sequence[Term], language: str) -> float | None:
-            if not counted or language != planned.language:
-                return None
+        def credit(words: Sequence[Term]) -> float:
             found = SentenceTerms(
                 stems=frozenset(t.stem for t in words),
                 words=tuple(t.word for t in words if not t.word[0].isdigit()),
             )
             return float(scorer.credits([found], [True])[0][counted].mean())
 
-        return named
+        return credit
 
     def _scorer(self, planned: Plan, policy: Policy) -> CoverageScorer:
         """How much of the question's wording a text has (words and near-synonyms)."""
@@ -365,18 +365,27 @@ def _counted(sentence: str, figure: Figure, language: str) -> list[Term]:
 
 
 def _figure(
-    sentence: str, figures: tuple[Figure, ...], *, language: str, about: frozenset[str]
+    sentence: str,
+    figures: tuple[Figure, ...],
+    *,
+    language: str,
+    about: frozenset[str],
+    counting: Counting | None = None,
 ) -> Figure | None:
     """The figure of ``sentence`` that counts what the question asks about: of several ("139
     women and 34 people with disabilities"), the one whose next words share most of the
-    question's word stems (``about``); else the first of ``figures_of``."""
-    if len(figures) < 2 or not about:
+    question's word stems (``about``), then (in another language than the question's, where
+    no stem is shared) the one whose next words are nearest what it counts (``counting``:
+    "інваліднасцю" is near "disabilities"); else the first of ``figures_of``."""
+    if len(figures) < 2 or not (about or counting):
         return figures[0] if figures else None
 
-    def overlap(figure: Figure) -> int:
-        return len({t.stem for t in _counted(sentence, figure, language)} & about)
+    def fit(figure: Figure) -> tuple[int, float]:
+        words = _counted(sentence, figure, language)
+        near = counting(words) if counting is not None and words else 0.0
+        return len({t.stem for t in words} & about), near
 
-    return max(figures, key=overlap)  # the first of the best: max keeps the earliest
+    return max(figures, key=fit)  # the first of the best: max keeps the earliest
 
 
 def _dated(
@@ -385,15 +394,17 @@ def _dated(
     *,
     vectors: np.ndarray,
     about: frozenset[str] = frozenset(),
-    named: Named | None = None,
+    counting: Counting | None = None,
+    asked_in: str | None = None,
     others: bool = True,
 ) -> Dated:
     """When a chosen passage's answering sentence is true and the figure it states; the same
     for each other sentence of the passage that states a figure (``Dated.others``).
 
     ``vectors``: the passage's sentence vectors (empty when it has none); ``about``: the
-    question's word stems, which tell which of a sentence's figures is asked about; ``named``:
-    how much of the question the words after a figure have (``Dated.named``); ``others``:
+    question's word stems and ``counting`` what it counts, which tell which of a sentence's
+    figures is asked about and, in the question's language ``asked_in``, how well the figure
+    is named (``Dated.named``; word-piece vectors judge words best within a language); ``others``:
     whether to read the other sentences (only for passages the time stage may reorder).
     """
     ranked = chosen.ranked
@@ -404,11 +415,14 @@ def _dated(
     def statement(index: int) -> tuple[Period, int | None, str | None, float | None]:
         period, stated = as_of(passage.dates, index, document)
         found = figures_of(texts[index], language=passage.language, as_of=period)
-        figure = _figure(texts[index], found, language=passage.language, about=about)
+        figure = _figure(
+            texts[index], found, language=passage.language, about=about, counting=counting
+        )
         if figure is None:
             return period, stated, None, None
         counted = _counted(texts[index], figure, passage.language)
-        share = named(counted, passage.language) if named is not None else None
+        named = passage.language == asked_in and counting is not None
+        share = counting(counted) if named and counted and counting is not None else None
         return period, stated, figure.text.strip(), share
 
     def variant(index: int, others: tuple[Dated, ...] = ()) -> Dated:

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from bot.services import Services
 from corpus.loaders import load_path
 from corpus.models import Answer, Hit
-from tests.documents import ROOT
+from tests.documents import ROOT, write_markdown
 
 #: Each ingested document's file name, by its identity (its URL).
 FILES: dict[str, str] = {}
@@ -117,3 +118,30 @@ def test_a_question_about_a_time_also_reads_the_passages_dated_then(dated: Servi
 def name_of(services: Services, source_id: str) -> str:
     source = services.store.corpus.sources_by_id([source_id])[source_id]
     return FILES[source.identity]
+
+
+def test_of_several_figures_the_one_counting_what_is_asked_is_shown_in_any_language(
+    make_services: Callable[..., Services], tmp_path: Path
+) -> None:
+    # The question is Belarusian, the report English: no word stem is shared, and the figure
+    # shown is the one whose next words are nearest what the question counts.
+    path = write_markdown(
+        tmp_path,
+        "subgroups-en.md",
+        "As of 1 November 2026, the Lantern Human Rights Centre counted 1,080 political "
+        "prisoners in Belarus. Among the people on the list are 139 women and 34 people with "
+        "disabilities, several of whom need regular medical care.",
+        title="Political prisoners in Belarus: November 2026",
+        published="2026-11-20",
+        language="en",
+    )
+    services = make_services()
+    services.indexer.ingest([load_path(path)])
+    for question, figure in [
+        ("Колькі людзей з інваліднасцю сярод палітвязняў?", "34"),
+        ("Колькі жанчын сярод палітвязняў?", "139"),
+    ]:
+        answer = services.library.search(question, k=3, today=TODAY)
+        assert answer.answered, question
+        shown = [h for h in answer.hits if "139 women" in h.highlight_text]
+        assert shown and shown[0].figure == figure, question
