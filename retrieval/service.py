@@ -371,21 +371,23 @@ def _figure(
     language: str,
     about: frozenset[str],
     counting: Counting | None = None,
-) -> Figure | None:
-    """The figure of ``sentence`` that counts what the question asks about: of several ("139
-    women and 34 people with disabilities"), the one whose next words share most of the
-    question's word stems (``about``), then (in another language than the question's, where
-    no stem is shared) the one whose next words are nearest what it counts (``counting``:
-    "інваліднасцю" is near "disabilities"); else the first of ``figures_of``."""
-    if len(figures) < 2 or not (about or counting):
-        return figures[0] if figures else None
+) -> tuple[Figure, list[Term]] | None:
+    """The figure of ``sentence`` that counts what the question asks about, with the words
+    after it (``_counted``): of several ("139 women and 34 people with disabilities"), the one
+    whose next words share most of the question's word stems (``about``), then (in another
+    language than the question's, where no stem is shared) the one whose next words are
+    nearest what it counts (``counting``: "інваліднасцю" is near "disabilities"); else the
+    first of ``figures_of``."""
+    read = [(f, _counted(sentence, f, language)) for f in figures]
+    if len(read) < 2 or not (about or counting):
+        return read[0] if read else None
 
-    def fit(figure: Figure) -> tuple[int, float]:
-        words = _counted(sentence, figure, language)
+    def fit(figure: tuple[Figure, list[Term]]) -> tuple[int, float]:
+        words = figure[1]
         near = counting(words) if counting is not None and words else 0.0
         return len({t.stem for t in words} & about), near
 
-    return max(figures, key=fit)  # the first of the best: max keeps the earliest
+    return max(read, key=fit)  # the first of the best: max keeps the earliest
 
 
 def _dated(
@@ -415,14 +417,15 @@ def _dated(
     def statement(index: int) -> tuple[Period, int | None, str | None, float | None]:
         period, stated = as_of(passage.dates, index, document)
         found = figures_of(texts[index], language=passage.language, as_of=period)
-        figure = _figure(
+        chosen = _figure(
             texts[index], found, language=passage.language, about=about, counting=counting
         )
-        if figure is None:
+        if chosen is None:
             return period, stated, None, None
-        counted = _counted(texts[index], figure, passage.language)
-        named = passage.language == asked_in and counting is not None
-        share = counting(counted) if named and counted and counting is not None else None
+        figure, counted = chosen
+        share = None
+        if counting is not None and counted and passage.language == asked_in:
+            share = counting(counted)
         return period, stated, figure.text.strip(), share
 
     def variant(index: int, others: tuple[Dated, ...] = ()) -> Dated:

@@ -136,4 +136,4 @@ def test_of_several_figures_the_one_counting_what_is_asked_is_shown(
     found = figures_of(sentence, language="en", as_of=Period.month(2026, 11))
     about = frozenset(analyse(question).tokens)
     chosen = _figure(sentence, found, language="en", about=about)
-    assert chosen is not None and chosen.text.strip() == figure
+    assert chosen is not None and chosen[0].text.strip() == figure
