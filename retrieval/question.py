@@ -118,9 +118,14 @@ _NOT_COUNTED = frozenset(
     {
         *("now", "currently", "still", "today", "yet", "left", "remain", "remaining"),
         *("сейчас", "теперь", "сегодня", "ещё", "еще", "всё", "остаётся", "остается", "осталось"),
-        *("цяпер", "зараз", "сёння", "яшчэ", "застаецца", "засталося"),
+        *("цяпер", "зараз", "сёння", "яшчэ", "застаецца", "засталося", "ранейшаму", "дагэтуль"),
         *("people", "persons", "person", "individuals", "человек", "людей", "люди", "лиц"),
         *("чалавек", "людзей", "людзі", "чалавекі", "асоб"),
+        # Belarusian has no stop-word list in bm25s: its prepositions and forms of "to be"
+        # ("колькі было палітвязняў", "колькі жанчын сярод палітвязняў") count nothing.
+        *("па", "за", "на", "у", "ў", "ва", "з", "са", "ад", "да", "для", "пра", "праз", "сярод"),
+        *("было", "быў", "была", "былі", "ёсць", "і", "ці", "а", "што", "якія", "якіх"),
+        *("среди",),
     }
 )
 
@@ -153,7 +158,11 @@ def analyse(text: str, *, language: str | None = None) -> Question:
     if cue and not _WHY.search(text):
         kind = AnswerType.COUNT
         after = " ".join(text[cue.end() :].split()[:_COUNTED_SPAN])
-        found = [t for t in terms(after, language) if t.word not in drop | _NOT_COUNTED]
+        found = [
+            t
+            for t in terms(after, language)
+            if t.word not in drop | _NOT_COUNTED and not t.word[0].isdigit()
+        ]
         counted = tuple(t.stem for t in found[:2])
     elif _DATE.search(text):
         kind = AnswerType.DATE

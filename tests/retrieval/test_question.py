@@ -67,6 +67,11 @@ def test_interrogatives_are_not_part_of_the_lexical_query() -> None:
         ("Сколько журналистов сейчас за решёткой?", ("журналист",)),
         ("колькi зараз палiтвязняў", ("палитвязня",)),  # "now" is not what is counted
         ("What did the Americans offer Minsk?", ()),
+        # Belarusian prepositions, forms of "to be" and years count nothing.
+        ("Колькі было палітвязняў на пачатку 2024 года?", ("палитвязня",)),
+        ("Колькі жанчын цяпер сярод палітвязняў?", ("жанчын",)),
+        ("Колькі людзей застаецца за кратамі па палітычных матывах?", ()),
+        ("Як змянялася колькасць палітвязняў у 2026 годзе?", ("палитвязня",)),
     ],
 )
 def test_a_count_question_says_what_it_counts(text: str, counted: tuple[str, ...]) -> None:
