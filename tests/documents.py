@@ -6,6 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from corpus.models import Passage, Span
+
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus" / "documents" / "belarus-unga-tsikhanouskaya-warning.md"
 CANONICAL = "how many political prisoners remain?"
@@ -23,6 +25,25 @@ def write_markdown(folder: Path, name: str, body: str, **metadata: object) -> Pa
     path = folder / name
     path.write_text(markdown(body, **metadata), encoding="utf-8")
     return path
+
+
+def sentences_passage(pid: int, sentences: list[str], *, language: str = "en") -> Passage:
+    """A passage of these sentences (joined by spaces), with their spans, as a store returns it."""
+    text = " ".join(sentences)
+    spans, cursor = [], 0
+    for sentence in sentences:
+        spans.append(Span(start=cursor, end=cursor + len(sentence)))
+        cursor += len(sentence) + 1
+    return Passage(
+        id=pid,
+        source_id=f"s{pid}",
+        ordinal=0,
+        text=text,
+        char_start=0,
+        char_end=len(text),
+        language=language,
+        sentences=tuple(spans),
+    )
 
 
 def minimal_pdf(pages: list[str], *, title: str | None = None) -> bytes:

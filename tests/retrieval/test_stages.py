@@ -9,29 +9,12 @@ import numpy as np
 import pytest
 
 from corpus.dates import TimeKind
-from corpus.models import Passage, Span
+from corpus.models import Passage
 from corpus.periods import Period
 from retrieval.errors import QuestionRejected
 from retrieval.policy import DENSE, FEATURES, LEXICAL, Calibration, LinearModel, Policy
 from retrieval.stages import Candidate, Ranked, decide, first_stage, plan, rerank
-
-
-def passage(pid: int, sentences: list[str], *, language: str = "en") -> Passage:
-    text = " ".join(sentences)
-    spans, cursor = [], 0
-    for sentence in sentences:
-        spans.append(Span(start=cursor, end=cursor + len(sentence)))
-        cursor += len(sentence) + 1
-    return Passage(
-        id=pid,
-        source_id=f"s{pid}",
-        ordinal=0,
-        text=text,
-        char_start=0,
-        char_end=len(text),
-        language=language,
-        sentences=tuple(spans),
-    )
+from tests.documents import sentences_passage as passage
 
 
 def candidate(
