@@ -63,6 +63,10 @@ YEAR_PARTS: dict[str, tuple[int, int]] = {
     "q4": (10, 12),
 }
 
+#: The parts (of ``MONTH_PARTS`` and ``YEAR_PARTS``) that point at their first or last day.
+_START_PARTS = frozenset({"start", "early", "first_half"})
+_END_PARTS = frozenset({"end", "late", "second_half"})
+
 #: Seasons as (first month, last month); winter starts in December of the year before.
 SEASONS: dict[str, tuple[int, int]] = {
     "winter": (12, 2),
@@ -180,6 +184,20 @@ class Period:
     def middle(self) -> date:
         """The day halfway through the period."""
         return self.start + timedelta(days=(self.end - self.start).days // 2)
+
+    @property
+    def anchor(self) -> date | None:
+        """The day a part of a month or a year points at: its first for "the start of" /
+        "early" / "the first half", its last for "the end of" / "late" / "the second half", its
+        middle for "mid-"; None for a whole month or year, a season, a quarter or a span."""
+        part = self._month_part() if self.start.month == self.end.month else None
+        if part is None and (found := self._year_part()) is not None:
+            part = found[0]
+        if part in _START_PARTS:
+            return self.start
+        if part in _END_PARTS:
+            return self.end
+        return self.middle if part == "mid" else None
 
     def contains(self, other: Period) -> bool:
         """Whether every day of ``other`` is inside this period."""

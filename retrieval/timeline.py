@@ -101,7 +101,18 @@ def arrange(
         return _series(intent, eligible, dated, k)
     if intent.kind is TimeKind.POINT and intent.period is not None:
         asked = intent.period
-        lead = min(eligible, key=lambda d: (asked.distance_days(d.as_of), -d.chosen.ranked.score))
+        # Of the figures inside a part asked about ("at the start of 2026": January and
+        # February), the one nearest the day it points at (1 January), then the best ranked.
+        anchor = asked.anchor
+        at = Period(anchor, anchor, "day") if anchor is not None else asked
+        lead = min(
+            eligible,
+            key=lambda d: (
+                asked.distance_days(d.as_of),
+                at.distance_days(d.as_of),
+                -d.chosen.ranked.score,
+            ),
+        )
     else:
         lead = max(eligible, key=lambda d: (d.as_of.end, d.as_of.start, d.chosen.ranked.score))
     if lead.figure is not None:

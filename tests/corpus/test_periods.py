@@ -101,3 +101,23 @@ def test_shifting_a_leap_day_by_a_year_lands_on_the_28th() -> None:
     leap = Period.from_iso("2024-02-29")
     assert leap.shifted_years(-1) == Period.from_iso("2023-02-28")
     assert Period.from_iso("2025-02").shifted_years(-1) == Period.from_iso("2024-02")
+
+
+@pytest.mark.parametrize(
+    ("period", "anchor"),
+    [
+        (Period.months(2026, 1, 2), date(2026, 1, 1)),  # the start of 2026
+        (Period.months(2024, 1, 4), date(2024, 1, 1)),  # early 2024
+        (Period.months(2025, 11, 12), date(2025, 12, 31)),  # the end of 2025
+        (Period.months(2025, 9, 12), date(2025, 12, 31)),  # late 2025
+        (Period(date(2026, 4, 21), date(2026, 4, 30), "month"), date(2026, 4, 30)),  # end of April
+        (Period(date(2026, 3, 11), date(2026, 3, 20), "month"), date(2026, 3, 15)),  # mid-March
+        (Period.month(2026, 1), None),
+        (Period.months(2026, 1, 12), None),
+        (Period.months(2025, 3, 5), None),  # spring
+        (Period.months(2025, 1, 3), None),  # a quarter
+        (Period.day(date(2026, 1, 1)), None),
+    ],
+)
+def test_a_part_points_at_a_day(period: Period, anchor: date | None) -> None:
+    assert period.anchor == anchor

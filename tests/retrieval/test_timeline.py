@@ -179,6 +179,31 @@ def test_a_point_in_time_leads_with_the_nearest_period() -> None:
     assert ids(timeline.earlier) == [2]
 
 
+def test_a_part_of_a_year_leads_with_the_figure_nearest_the_day_it_points_at() -> None:
+    # "At the start of 2026" is January and February: both figures are inside it, and the
+    # one of 1 January leads although the model ranks 1 February's higher.
+    rows = [
+        dated(1, score=5.0, when=Period.day(date(2026, 2, 1)), figure="1139"),
+        dated(2, score=4.0, when=Period.day(date(2026, 1, 1)), figure="1147"),
+    ]
+    start = TimeIntent(TimeKind.POINT, Period.months(2026, 1, 2))
+    assert ids(arrange(start, counts=True, dated=rows, policy=policy(), k=2).shown)[0] == 2
+    # "The end of 2025" (November and December) points at its last day.
+    rows = [
+        dated(1, score=5.0, when=Period.day(date(2025, 11, 1)), figure="1160"),
+        dated(2, score=4.0, when=Period.day(date(2025, 12, 1)), figure="1149"),
+    ]
+    end = TimeIntent(TimeKind.POINT, Period.months(2025, 11, 12))
+    assert ids(arrange(end, counts=True, dated=rows, policy=policy(), k=2).shown)[0] == 2
+    # A whole month points at no day of its own: the model's order decides.
+    whole = TimeIntent(TimeKind.POINT, Period.month(2026, 1))
+    rows = [
+        dated(1, score=5.0, when=Period.day(date(2026, 1, 20)), figure="1139"),
+        dated(2, score=4.0, when=Period.day(date(2026, 1, 1)), figure="1147"),
+    ]
+    assert ids(arrange(whole, counts=True, dated=rows, policy=policy(), k=2).shown)[0] == 1
+
+
 def test_two_sources_for_one_month_are_both_shown() -> None:
     rows = [
         dated(1, score=5.0, when=FEB, source="monitor", figure="1110"),
