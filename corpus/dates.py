@@ -175,6 +175,58 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 
 
+# Adjectives of months ("после июльского помилования", "пасля вераснёўскага вызвалення"), by
+# month: a question names an event by its month so, as English does with a bare month name ("the
+# July pardon"). Their endings in every case, both genders and the plural.
+_RU_MONTH_ADJECTIVES = ("январск", "февральск", "мартовск", "апрельск", "майск", "июньск",
+                        "июльск", "августовск", "сентябрьск", "октябрьск", "ноябрьск",
+                        "декабрьск")  # fmt: skip
+_BE_MONTH_ADJECTIVES = ("студзеньск", "лютаўск", "сакавіцк", "красавіцк", "травеньск",
+                        "чэрвеньск", "ліпеньск", "жнівеньск", "вераснёўск|верасьнёўск",
+                        "кастрычніцк", "лістападаўск", "снежаньск")  # fmt: skip
+_ADJECTIVE_ENDINGS = {
+    "ru": "ий|ого|ому|им|ом|ая|ой|ую|ое|ие|их|ими",
+    "be": "і|ы|ага|аму|ім|ым|ая|ай|ую|ае|ія|ыя|іх|ых|імі|ымі",
+}
+
+
+@cache
+def _month_adjectives(language: str) -> list[tuple[re.Pattern[str], str]]:
+    """Per month, its adjective's pattern (with the year that follows the noun it qualifies,
+    if any) and the month's genitive, which the patterns read."""
+    stems = {"ru": _RU_MONTH_ADJECTIVES, "be": _BE_MONTH_ADJECTIVES}.get(language)
+    if stems is None:
+        return []
+    forms = _RU_FORMS if language == "ru" else _BE_FORMS
+    endings = _ADJECTIVE_ENDINGS[language]
+    return [
+        (
+            re.compile(
+                rf"(?<!\w)(?:{stem})(?:{endings})(?!\w)((?:\s+[^\W\d]+){{1,2}}\s+(\d{{4}})(?!\d))?",
+                re.IGNORECASE,
+            ),
+            line.split()[1],
+        )
+        for stem, line in zip(stems, forms, strict=True)
+    ]
+
+
+def _months_for_adjectives(text: str, language: str) -> str:
+    """``text`` with each month adjective replaced by the month's genitive, next to the year
+    of the event when one follows ("июльского помилования 2026 года" -> "июля 2026 помилования
+    года", "сентябрьского освобождения" -> "сентября освобождения")."""
+    for pattern, genitive in _month_adjectives(language):
+
+        def month(found: re.Match[str], genitive: str = genitive) -> str:
+            if found.group(2) is None:
+                return genitive
+            words = found.group(1)[: -len(found.group(2))].rstrip()
+            return f"{genitive} {found.group(2)}{words}"
+
+        text = pattern.sub(month, text)
+    return text
+
+
 def month_forms(language: str) -> dict[str, int]:
     """Every form of every month name in ``language`` (lower case) -> the month's number."""
     if language == "en":
@@ -1289,7 +1341,7 @@ def question_time(
     """
     if language not in LANGUAGES:
         return TimeIntent(TimeKind.CURRENT)
-    text = _prepare(question, language)
+    text = _months_for_adjectives(_prepare(question, language), language)
     mentions = _find(text, language, Period.day(today), True, True, options)
     patterns = _question_patterns(language)
     when = bool(patterns.when.search(text))
