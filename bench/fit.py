@@ -4,6 +4,7 @@ Run from the repository root::
 
     PYTHONPATH=. .venv/bin/python bench/fit.py            # fit, report, change nothing
     PYTHONPATH=. .venv/bin/python bench/fit.py --write    # ... and write retrieval/ranker.json
+    PYTHONPATH=. .venv/bin/python bench/fit.py --calibration-only --write  # the ranking kept
 
 Stage 2 (``stages.rerank``) turns every shortlisted passage into the features of
 ``policy.FEATURES``; one logistic model over them ranks the passages (its logit) and decides
@@ -450,6 +451,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {RANKER.relative_to(ROOT)}")
     parser.add_argument("--quick", action="store_true", help="8 XQuAD articles, 20 off-topic")
     parser.add_argument(
+        "--calibration-only",
+        action="store_true",
+        help="keep the shipped ranking model (the ranking stays as it is) and refit only the "
+        "calibration and the bar",
+    )
+    parser.add_argument(
         "--rows",
         type=Path,
         help="keep the asked questions' features in this file and reuse them when it exists "
@@ -472,7 +479,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.rows.write_bytes(pickle.dumps((dev, test, xquad_fit, xquad_test)))
     fitting = [*dev, *xquad_fit]
     held_out = [*test, *xquad_test]
-    model = fit(fitting)
+    model = Policy().rerank.model if args.calibration_only else fit(fitting)
     calibration = fit_calibration(model, fitting)
     bar = choose_bar(model, calibration, fitting)
     print(
