@@ -202,6 +202,10 @@ class Time(_Frozen):
     #: ... and what its figure counts: a member weighs exp(named * Dated.named) more when the
     #: words after its figure are the question's ("139 women" for "how many women?").
     named: float = Field(default=1.0, ge=0.0)
+    #: ... and, for a point in time, exp(span) more when its own period is the one asked about
+    #: ("over the whole of 2025, 318 were released" for "how many were freed in 2025?", where
+    #: the monthly totals of 2025 only fall inside it).
+    span: float = Field(default=1.0, ge=0.0)
     #: Older figures listed under "Earlier", at most.
     earlier: int = Field(default=4, ge=0)
 

@@ -89,7 +89,8 @@ def arrange(
         return Timeline(shown=tuple(dated[:k]))
     pool = _pool(dated, policy=policy)
     cosine = _Cosines(pool)
-    eligible = _agreeing(pool, counts=counts, policy=policy, cosine=cosine)
+    asked = intent.period if intent.kind is TimeKind.POINT else None
+    eligible = _agreeing(pool, counts=counts, policy=policy, cosine=cosine, asked=asked)
     if counts and any(d.figure is None for d in eligible):
         eligible = []
     if not eligible:
@@ -246,7 +247,12 @@ def _member(
 
 
 def _agreeing(
-    pool: Sequence[Dated], *, counts: bool, policy: Policy, cosine: _Cosines
+    pool: Sequence[Dated],
+    *,
+    counts: bool,
+    policy: Policy,
+    cosine: _Cosines,
+    asked: Period | None = None,
 ) -> list[Dated]:
     """The passages of ``pool`` that answer the question about the same thing, each with the
     sentence that states it.
@@ -254,7 +260,9 @@ def _agreeing(
     The thing asked about is the one the answering passages agree on, not whatever the single
     best passage states: each passage's answering sentence defines a group, the passages with a
     sentence that states the same quantity (``_member``), each weighing exp((logit - best
-    logit) / ``consensus``); the heaviest wins. For a how-many question the answers that state
+    logit) / ``consensus``), more when what its figure counts is named as asked
+    (``Time.named``) and when its period is the one a point-in-time question asks about
+    (``asked``, ``Time.span``); the heaviest wins. For a how-many question the answers that state
     no figure we can read ("четырнадцать") compete too, grouped by meaning: when they win, there
     are no figures to order, and the model's order stands.
     """
@@ -276,6 +284,7 @@ def _agreeing(
             math.exp(
                 (m.chosen.ranked.score - top) / t.consensus
                 + t.named * (usual if m.named is None else m.named)
+                + (t.span if m.as_of == asked else 0.0)
             )
             for m in group
         )

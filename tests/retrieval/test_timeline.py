@@ -329,6 +329,31 @@ def test_figures_of_what_the_question_counts_outweigh_figures_beside_it() -> Non
     assert ids(arrange(NOW, counts=True, dated=mixed, policy=policy(named=2.0), k=4).shown)[0] == 3
 
 
+def test_a_figure_for_exactly_the_period_asked_outweighs_figures_inside_it() -> None:
+    # "How many were freed in 2025?": two sources give the year's releases (their period is
+    # 2025 itself), three monthly totals of 2025 (inside it) that the model ranks a little
+    # higher. With the span weight the year's figures lead, and both sources show.
+    year = Period.year(2025)
+    released = [
+        dated(1, score=4.6, when=year, figure="318", kin=0.5, source="monitor"),
+        dated(2, score=4.5, when=year, figure="290", kin=0.5, source="golos"),
+    ]
+    totals = [
+        dated(3, score=5.0, when=Period.day(date(2025, 4, 1)), figure="1201"),
+        dated(4, score=5.0, when=Period.day(date(2025, 8, 15)), figure="1219"),
+        dated(5, score=4.9, when=Period.day(date(2025, 12, 1)), figure="1152"),
+    ]
+    asked = TimeIntent(TimeKind.POINT, year)
+    rows = [*totals, *released]
+    before = arrange(asked, counts=True, dated=rows, policy=policy(span=0.0), k=5)
+    assert ids(before.shown)[0] in (3, 4, 5)
+    after = arrange(asked, counts=True, dated=rows, policy=policy(span=1.0), k=5)
+    assert ids(after.shown)[0] == 1 and ids(after.differs) == [2]
+    # A current-state question has no period asked about: the span weight changes nothing.
+    now = arrange(NOW, counts=True, dated=rows, policy=policy(span=1.0), k=5)
+    assert ids(now.shown)[0] == 5
+
+
 def test_a_figure_of_another_size_is_another_quantity() -> None:
     # The newest document's sentence reads like the others (postcards written to prisoners)
     # but its figure is twice the count: not the same quantity, not the newest count.
