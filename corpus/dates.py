@@ -202,7 +202,7 @@ def _month_adjectives(language: str) -> list[tuple[re.Pattern[str], str]]:
     return [
         (
             re.compile(
-                rf"(?<!\w)(?:{stem})(?:{endings})(?!\w)((?:\s+[^\W\d]+){{1,2}}\s+(\d{{4}})(?!\d))?",
+                rf"(?<!\w)(?:{stem})(?:{endings})(?!\w)(?:((?:\s+[^\W\d]+){{1,2}})\s+(\d{{4}})(?!\d))?",
                 re.IGNORECASE,
             ),
             line.split()[1],
@@ -218,10 +218,8 @@ def _months_for_adjectives(text: str, language: str) -> str:
     for pattern, genitive in _month_adjectives(language):
 
         def month(found: re.Match[str], genitive: str = genitive) -> str:
-            if found.group(2) is None:
-                return genitive
-            words = found.group(1)[: -len(found.group(2))].rstrip()
-            return f"{genitive} {found.group(2)}{words}"
+            words, year = found.group(1, 2)
+            return genitive if year is None else f"{genitive} {year}{words}"
 
         text = pattern.sub(month, text)
     return text

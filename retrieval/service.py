@@ -31,7 +31,13 @@ from retrieval.dated import DateIndex
 from retrieval.dense import DenseIndex, SentenceVectors
 from retrieval.encoders import Encoder
 from retrieval.errors import IndexMissing
-from retrieval.highlight import CoverageScorer, SentenceTerms, highlight_span, sentence_terms
+from retrieval.highlight import (
+    CoverageScorer,
+    SentenceTerms,
+    highlight_span,
+    sentence_terms,
+    terms_of,
+)
 from retrieval.index_files import IndexFiles, Lease, Manifest
 from retrieval.lexical import LexicalIndex, Term, terms
 from retrieval.policy import DENSE, LEXICAL, Policy
@@ -328,11 +334,7 @@ class Retriever:
             return None
 
         def credit(words: Sequence[Term]) -> float:
-            found = SentenceTerms(
-                stems=frozenset(t.stem for t in words),
-                words=tuple(t.word for t in words if not t.word[0].isdigit()),
-            )
-            return float(scorer.credits([found], [True])[0][counted].mean())
+            return float(scorer.credits([terms_of(words)], [True])[0][counted].mean())
 
         return credit
 

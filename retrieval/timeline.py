@@ -100,17 +100,16 @@ def arrange(
     dated = [swap.get(_pid(d), d) for d in dated]
     if intent.kind is TimeKind.SERIES:
         return _series(intent, eligible, dated, k)
-    if intent.kind is TimeKind.POINT and intent.period is not None:
-        asked = intent.period
+    if asked is not None:
         # Of the figures inside a part asked about ("at the start of 2026": January and
         # February), the one nearest the day it points at (1 January), then the best ranked.
-        anchor = asked.anchor
-        at = Period(anchor, anchor, "day") if anchor is not None else asked
+        point = asked
+        day = Period.day(point.anchor) if point.anchor is not None else None
         lead = min(
             eligible,
             key=lambda d: (
-                asked.distance_days(d.as_of),
-                at.distance_days(d.as_of),
+                point.distance_days(d.as_of),
+                day.distance_days(d.as_of) if day is not None else 0,
                 -d.chosen.ranked.score,
             ),
         )
