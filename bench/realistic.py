@@ -776,26 +776,40 @@ def time_grid() -> dict[str, Any]:
 
 
 def varied(spec: str) -> dict[str, Any]:
-    """A policy per value of one policy field, named ``SECTION.FIELD=V1,V2,...`` (for example
-    ``time.named=0,1,2,4`` or ``first.recent_days=0,31,62``); values are parsed by the field's
-    own type. Raises ValueError for an unknown section or field, or a value the field refuses."""
+    """A policy per value of one policy field, named ``PATH.FIELD=V1,V2,...`` (for example
+    ``time.named=0,1,2,4``, ``first.recent_days=0,31,62`` or
+    ``rerank.sentences.transliterated=0,0.5,1``); values are parsed by the field's own type.
+    Raises ValueError for an unknown section or field, or a value the field refuses."""
     from pydantic import ValidationError
 
     from retrieval.policy import Policy
 
     name, _, values = spec.partition("=")
-    section, _, field = name.strip().partition(".")
+    *path, field = name.strip().split(".")
     base = Policy()
-    part = getattr(base, section, None)
-    if not isinstance(part, BaseModel) or field not in type(part).model_fields or not values:
+    parts: list[Any] = [base]
+    for section in path:
+        parts.append(getattr(parts[-1], section, None))
+        if not isinstance(parts[-1], BaseModel):
+            break
+    part = parts[-1]
+    if (
+        not path
+        or not isinstance(part, BaseModel)
+        or field not in type(part).model_fields
+        or not values
+    ):
         raise ValueError(f"--vary wants SECTION.FIELD=V1,V2,... of the policy, not {spec!r}")
     out: dict[str, Any] = {}
     for value in (v.strip() for v in values.split(",")):
         try:
-            changed = type(part).model_validate({**part.model_dump(), field: value})
+            changed: BaseModel = type(part).model_validate({**part.model_dump(), field: value})
         except ValidationError as exc:
             raise ValueError(f"{name}={value}: {exc.errors()[0]['msg']}") from exc
-        out[f"{name}={value}"] = base.model_copy(update={section: changed})
+        # Rebuild the policy from the changed part up: each parent gets its changed child.
+        for parent, section in zip(reversed(parts[:-1]), reversed(path), strict=True):
+            changed = parent.model_copy(update={section: changed})
+        out[f"{name}={value}"] = changed
     return out
 
 

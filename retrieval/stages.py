@@ -160,8 +160,9 @@ def rerank(
         if kind.max() >= _STATES_IT:
             # A how-many (when) question is answered by a sentence that states a count (a
             # date): when the passage has one, the answering sentence is among those that state
-            # it most plainly (digits before numerals in words).
-            total = np.where(kind >= kind.max(), total, -np.inf)
+            # one, in digits or in words ("к пяти годам колонии" answers "сколько дали"; the
+            # answer_type weight still prefers digits, which say how many more surely).
+            total = np.where(kind >= _STATES_IT, total, -np.inf)
         chosen.append((candidate, int(np.argmax(total)), cosine, coverage, kind))
     top_dense = max(c.channels.get(DENSE, 0.0) for c in candidates)
     top_sentence = max(float(cos[best]) for _, best, cos, _, _ in chosen)

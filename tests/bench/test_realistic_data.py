@@ -311,6 +311,20 @@ def test_vary_builds_one_policy_per_value_of_one_field() -> None:
     assert (
         policies["time.named=0"].first == varied("first.in_period=10")["first.in_period=10"].first
     )
-    for bad in ("time.nope=1", "nope.x=1", "time.named", "time.named=-1", "first.in_period=x"):
+    # A field of a nested part: only that part changes.
+    nested = varied("rerank.sentences.soft_floor=0.1")["rerank.sentences.soft_floor=0.1"]
+    assert nested.rerank.sentences.soft_floor == 0.1
+    assert nested.rerank.model == policies["time.named=0"].rerank.model
+    assert nested.time == varied("time.named=1")["time.named=1"].time
+    for bad in (
+        "time.nope=1",
+        "nope.x=1",
+        "time.named",
+        "time.named=-1",
+        "first.in_period=x",
+        "named=1",
+        "rerank.sentences=1",
+        "rerank.nope.x=1",
+    ):
         with pytest.raises(ValueError):
             varied(bad)

@@ -161,6 +161,31 @@ def test_a_how_many_question_is_answered_by_a_sentence_with_a_count() -> None:
     assert ranked.best == 0
 
 
+def test_a_count_in_words_can_answer_beside_a_figure_in_digits() -> None:
+    planned = plan("сколько дали журналистке?", Policy())
+    p = passage(
+        1,
+        ["Суд приговорил журналистку к пяти годам колонии.", "Ей 46 лет, у неё двое детей."],
+        language="ru",
+    )
+    # The sentence that states the sentence in words means what is asked; the one with
+    # digits does not: digits must not shut it out.
+    [ranked] = rerank(
+        planned,
+        [candidate(p, dense=0.5, lexical=0.0, cosines=[0.9, 0.6], coverage=[0.8, 0.0])],
+        with_model(),
+    )
+    assert ranked.best == 0 and ranked.features["answer_type"] == 0.75
+    # Of two sentences alike in meaning and wording, the one with digits answers.
+    q = passage(2, ["Прошло пять лет.", "Прошло 5 лет."], language="ru")
+    [ranked] = rerank(
+        plan("сколько лет прошло?", Policy()),
+        [candidate(q, dense=0.5, lexical=0.0, cosines=[0.8, 0.8], coverage=[0.5, 0.5])],
+        with_model(),
+    )
+    assert ranked.best == 1
+
+
 def test_rerank_gives_lexical_evidence_only_within_a_language() -> None:
     planned = plan("who leads the opposition", Policy())
     english = passage(1, ["Tsikhanouskaya leads the opposition."])
