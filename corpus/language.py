@@ -50,6 +50,18 @@ def normalise_belarusian(text: str) -> str:
     return _LATIN_I.sub(lambda m: "і" if m.group() == "i" else "І", text)
 
 
+# Belarusian writes the non-syllabic ў after a vowel inside a word ("палітвязняў", "аўтар");
+# a Russian keyboard has no ў, so "палітвязняу" is typed for it.
+_U_AFTER_VOWEL = re.compile(r"(?<=[аеёіоуыэюяАЕЁІОУЫЭЮЯ])у")
+
+
+def restore_short_u(text: str) -> str:
+    """In Belarusian text, read a у after a vowel inside a word as ў (typed without the
+    letter: "колькі палітвязняу" -> "колькі палітвязняў"). Only for text known to be
+    Belarusian: Russian writes у after vowels ("науку")."""
+    return _U_AFTER_VOWEL.sub("ў", text)
+
+
 def _by_letters(text: str) -> str | None:
     lower = normalise_belarusian(text).lower()
     if "ў" in lower:

@@ -49,6 +49,16 @@ def test_plan_reads_a_latin_i_in_a_cyrillic_word_as_the_belarusian_letter() -> N
     assert plan("Is Bialiatski still in prison?", Policy()).text.startswith("Is Bialiatski")
 
 
+def test_plan_reads_a_u_after_a_vowel_in_belarusian_as_the_short_u() -> None:
+    # Typed without ў (no such key on a Russian keyboard).
+    planned = plan("колькі зараз палітвязняу", Policy())
+    assert planned.language == "be" and planned.text == "колькі зараз палітвязняў"
+    assert "палітвязняў" in {t.word for t in planned.question.terms}
+    # Russian keeps its у after vowels.
+    assert plan("сколько людей в науке", Policy()).text == "сколько людей в науке"
+    assert plan("сколько пауз было", Policy()).text == "сколько пауз было"
+
+
 def test_plan_rejects_empty_questions_and_cuts_long_ones() -> None:
     with pytest.raises(QuestionRejected):
         plan(" \n\t ", Policy())
