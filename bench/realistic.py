@@ -778,7 +778,7 @@ def time_grid() -> dict[str, Any]:
 def varied(spec: str) -> dict[str, Any]:
     """A policy per value of one policy field, named ``PATH.FIELD=V1,V2,...`` (for example
     ``time.named=0,1,2,4``, ``first.recent_days=0,31,62`` or
-    ``rerank.sentences.transliterated=0,0.5,1``); values are parsed by the field's own type.
+    ``rerank.sentences.answer_type=0,0.2,0.4``); values are parsed by the field's own type.
     Raises ValueError for an unknown section or field, or a value the field refuses."""
     from pydantic import ValidationError
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from corpus.language import detect_language
+from corpus.language import detect_language, restore_short_u
 from retrieval.lexical import Term, terms
 
 
@@ -151,6 +151,9 @@ class Question:
 def analyse(text: str, *, language: str | None = None) -> Question:
     """Detect the language, drop interrogatives, and tell what kind of answer is wanted."""
     language = language or detect_language(text, question=True)
+    if language == "be":
+        # Typed on a Russian keyboard, which has no ў: read "палітвязняу" as "палітвязняў".
+        text = restore_short_u(text)
     drop = _QUESTION_WORDS.get(language, set()) | _QUESTION_WORDS["en"]
     kept = tuple(t for t in terms(text, language) if t.word not in drop)
     counted: tuple[str, ...] = ()

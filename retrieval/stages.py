@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 
 from corpus.dates import TimeIntent, TimeKind, question_time
-from corpus.language import normalise_belarusian, restore_short_u
+from corpus.language import normalise_belarusian
 from corpus.models import Passage
 from retrieval.errors import QuestionRejected
 from retrieval.fusion import minmax, top
@@ -66,8 +66,6 @@ def plan(text: str, policy: Policy, *, today: date | None = None) -> Plan:
     """Clean and analyse a question: its language, content words, the kind of answer wanted,
     and what it asks about time (relative to ``today``, the real date unless given)."""
     question = analyse(clean_question(text, limit=policy.max_question_chars))
-    if question.language == "be" and (restored := restore_short_u(question.text)) != question.text:
-        question = analyse(restored, language="be")
     time = question_time(question.text, language=question.language, today=today or date.today())
     return Plan(question=question, time=time, today=today)
 
