@@ -99,6 +99,15 @@ _COMPARED = re.compile(
     rf"|звыш|не\s+менш\s+за|більше|менше)\s+{_NUMBER}|сот|тысяч|тисяч|дзясятк|десят)",
     re.IGNORECASE,
 )
+# "How long did the hunger strike last?", "какой срок получила?", "як доўга?": a length of time
+# or a prison term is a count of days or years, as "сколько дней голодал?" and "колькі гадоў
+# далі?" already ask; what is counted is time, not the words after the cue.
+_DURATION = re.compile(
+    r"\bhow\s+long\b|\bwhat\s+(sentence|term|prison\s+term|jail\s+term)\b"
+    r"|(?<!\w)(как\s+долго|как\s+надолго|(на\s+|к\s+)?как(ой|ому|им)\s+срок(у|ом)?"
+    r"|як\s+доўга|як\s+надоўга|(на\s+|да\s+)?як(і|ога|ім)\s+тэрмін(у|ам)?)(?!\w)",
+    re.IGNORECASE,
+)
 # "Why is the second group's figure higher?" asks for a reason, not a count.
 _WHY = re.compile(
     r"\b(why|how\s+come)\b|(?<!\w)(почему|отчего|зачем|чаму|навошта|чому)(?!\w)", re.IGNORECASE
@@ -167,6 +176,8 @@ def analyse(text: str, *, language: str | None = None) -> Question:
             if t.word not in drop | _NOT_COUNTED and not t.word[0].isdigit()
         ]
         counted = tuple(t.stem for t in found[:2])
+    elif _DURATION.search(text) and not _WHY.search(text):
+        kind = AnswerType.COUNT
     elif _DATE.search(text):
         kind = AnswerType.DATE
     else:

@@ -23,6 +23,14 @@ from retrieval.question import AnswerType, analyse
         "Were over 300 freed in 2025?",
         "Правда ли, что политзаключённых больше тысячи?",
         "Ці дагэтуль у Беларусі больш за тысячу палітвязняў?",
+        # A length of time or a prison term is a count of days or years.
+        "How long did the editor's hunger strike last?",
+        "What sentence did the photographer get in 2024?",
+        "Какой срок получила операторка?",
+        "К какому сроку приговорили историка?",
+        "Как долго он голодал?",
+        "Як доўга шахцёр адмаўляўся ад ежы?",
+        "На які тэрмін асудзілі журналіста?",
     ],
 )
 def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str) -> None:
@@ -43,6 +51,9 @@ def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str
         ("What did the more than 50 freed say?", AnswerType.OTHER),
         ("What happened to the opposition over 2025?", AnswerType.OTHER),
         ("Is he still held?", AnswerType.OTHER),
+        ("Why did the strike last so long?", AnswerType.OTHER),
+        ("What sentenced him to silence was fear.", AnswerType.OTHER),
+        ("Какой срочный ремонт нужен?", AnswerType.OTHER),
     ],
 )
 def test_other_questions_are_not_counts(text: str, kind: AnswerType) -> None:
@@ -67,6 +78,9 @@ def test_interrogatives_are_not_part_of_the_lexical_query() -> None:
         ("Сколько журналистов сейчас за решёткой?", ("журналист",)),
         ("колькi зараз палiтвязняў", ("палитвязня",)),  # "now" is not what is counted
         ("What did the Americans offer Minsk?", ()),
+        # What a length of time counts is time, not the words after the cue.
+        ("How long did the potash union leader's hunger strike last?", ()),
+        ("Какой срок получила операторка Алена Богданова?", ()),
         # Belarusian prepositions, forms of "to be" and years count nothing.
         ("Колькі было палітвязняў на пачатку 2024 года?", ("палитвязня",)),
         ("Колькі жанчын цяпер сярод палітвязняў?", ("жанчын",)),
