@@ -194,11 +194,6 @@ class Time(_Frozen):
     kinship_across: float = Field(default=0.8, ge=-1.0, le=1.0)
     #: ... with the margin counted from the best passage of the passage's own language.
     per_language: bool = True
-    #: The passage that leads in place of the best one ranks within this of the best passage
-    #: of any language: the margin of its own language lets another language's passages
-    #: agree, differ and go under "Earlier", but a passage the model ranks this far below the
-    #: best of all is no answer to lead with (None: no such bound).
-    lead_margin: float | None = Field(default=5.0, ge=0.0)
     #: Two figures of one quantity differ by at most this factor (a how-many question).
     magnitude: float = Field(default=1.3, ge=1.0)
     #: How much the model's ranking counts in choosing the figure asked about: each passage

@@ -9,9 +9,8 @@ Time never promotes a passage that does not answer: only passages the model alre
 answering (calibrated probability at the bar) and ranks near the best (within
 ``policy.time.margin`` of its logit) take part, and of those only the group that states the
 quantity the answers agree on (``_agreeing``: by meaning in the one multilingual space and, for
-a how-many question, by the size of the figure); the passage that leads in place of the best one
-ranks near the best of every language (``policy.time.lead_margin``). Pure: the Retriever hands
-in each passage's dates, figures and sentence vectors.
+a how-many question, by the size of the figure). Pure: the Retriever hands in each passage's
+dates, figures and sentence vectors.
 """
 
 from __future__ import annotations
@@ -101,14 +100,13 @@ def arrange(
     dated = [swap.get(_pid(d), d) for d in dated]
     if intent.kind is TimeKind.SERIES:
         return _series(intent, eligible, dated, k)
-    leads = _leads(eligible, dated, policy=policy)
     if asked is not None:
         # Of the figures inside a part asked about ("at the start of 2026": January and
         # February), the one nearest the day it points at (1 January), then the best ranked.
         point = asked
         day = Period.day(point.anchor) if point.anchor is not None else None
         lead = min(
-            leads,
+            eligible,
             key=lambda d: (
                 point.distance_days(d.as_of),
                 day.distance_days(d.as_of) if day is not None else 0,
@@ -116,7 +114,7 @@ def arrange(
             ),
         )
     else:
-        lead = max(leads, key=lambda d: (d.as_of.end, d.as_of.start, d.chosen.ranked.score))
+        lead = max(eligible, key=lambda d: (d.as_of.end, d.as_of.start, d.chosen.ranked.score))
     if lead.figure is not None:
         # A later passage that restates the same figure (a report recalling "the 52 freed in
         # September") is not a newer figure: of the passages stating the lead's figure, the
@@ -153,17 +151,6 @@ def arrange(
     apart = {_pid(lead), *(_pid(d) for d in differs)}
     rest = tuple(d for d in dated if _pid(d) not in apart)
     return Timeline(shown=(lead, *rest)[:k], earlier=tuple(earlier), differs=differs)
-
-
-def _leads(eligible: list[Dated], dated: Sequence[Dated], *, policy: Policy) -> list[Dated]:
-    """The passages of ``eligible`` that may lead: within ``Time.lead_margin`` of the best
-    passage of any language (all of them if none is, or if there is no such bound)."""
-    bound = policy.time.lead_margin
-    if bound is None:
-        return eligible
-    top = max(d.chosen.ranked.score for d in dated)
-    near = [d for d in eligible if d.chosen.ranked.score >= top - bound]
-    return near or eligible
 
 
 def _pid(d: Dated) -> int:
