@@ -65,6 +65,7 @@ from retrieval.config import RetrievalConfig
 from retrieval.encoders import Encoder, load_encoders
 from retrieval.policy import (
     CALIBRATION_FEATURES,
+    DECISION_ONLY,
     FEATURES,
     Calibration,
     Fitted,
@@ -282,7 +283,9 @@ def fit(asked: Sequence[Asked]) -> LinearModel:
             grad -= weight * (e[positive] @ a.features[positive] / p - e @ a.features / z)
         return total / len(lists), grad / len(lists)
 
-    found = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B")
+    # Features of the decision only keep weight 0 (``policy.DECISION_ONLY``).
+    bounds = [(0.0, 0.0) if n in DECISION_ONLY else (None, None) for n in FEATURES]
+    found = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B", bounds=bounds)
     return LinearModel(
         intercept=0.0,
         weights={

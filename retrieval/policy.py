@@ -86,6 +86,10 @@ FEATURES = (
     "lexical",
     # The IDF-weighted share of the question's words the answering sentence has.
     "coverage",
+    # In another language than the question's: the same share, translations credited by
+    # word-piece vectors (near-synonyms within a language are credited in ``coverage``); read
+    # by the decision only (``DECISION_ONLY``).
+    "cross_coverage",
     # The answering sentence holds what the question asks for (a count, a date).
     "answer_type",
     # The passage is in another language than the question; and its cosine if so: one
@@ -113,10 +117,22 @@ class LinearModel(_Frozen):
         return self.intercept + sum(w * features.get(n, 0.0) for n, w in self.weights.items())
 
 
+#: Features that do not rank: computed for each passage's answering sentence once the ranking
+#: has chosen it (``stages.translated``), read by the calibration. ``bench/fit.py`` gives them no
+#: ranking weight.
+DECISION_ONLY = frozenset({"cross_coverage"})
+
 #: What the calibration reads besides the ranking logit: the ranking compares passages of one
 #: question, so what is the same for all of them (words the corpus never uses) and how good
 #: the best one is in absolute terms only matter for "answered or not".
-CALIBRATION_FEATURES = ("unknown", "unknown_any", "sentence", "coverage", "cross_language")
+CALIBRATION_FEATURES = (
+    "unknown",
+    "unknown_any",
+    "sentence",
+    "coverage",
+    "cross_coverage",
+    "cross_language",
+)
 
 
 class Calibration(_Frozen):

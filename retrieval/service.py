@@ -42,7 +42,17 @@ from retrieval.index_files import IndexFiles, Lease, Manifest
 from retrieval.lexical import LexicalIndex, Term, terms
 from retrieval.policy import DENSE, LEXICAL, Policy
 from retrieval.question import AnswerType
-from retrieval.stages import Candidate, Chosen, Plan, Ranked, decide, first_stage, plan, rerank
+from retrieval.stages import (
+    Candidate,
+    Chosen,
+    Plan,
+    Ranked,
+    decide,
+    first_stage,
+    plan,
+    rerank,
+    translated,
+)
 from retrieval.timeline import Dated, arrange, takes_part
 
 #: How far some words (those after a figure) are what the question counts, 0 to 1.
@@ -251,13 +261,14 @@ class Retriever:
         # the question's language for the word to have turned up: a Russian question over an
         # English corpus has every word unknown, and is still answered.
         seen = min(1.0, self.lexical.passages_in(planned.language) / _ENOUGH_TEXT)
-        return planned, rerank(
+        ranked = rerank(
             planned,
             self._candidates(planned, policy),
             policy,
             unknown=seen * len(unknown) / len(words) if words else 0.0,
             unknown_any=seen >= 1.0 and any(len(t) >= _RARE for t in unknown),
         )
+        return planned, translated(ranked, self._translated(planned, ranked, policy))
 
     def _candidates(self, planned: Plan, policy: Policy) -> list[Candidate]:
         """Search every channel, shortlist, and gather what stage 2 reads for the shortlist."""
@@ -355,6 +366,24 @@ class Retriever:
             # Word-piece near-synonyms only within the question's language.
             [p.language == planned.language for p in passages],
         )
+
+    def _translated(
+        self, planned: Plan, ranked: Sequence[Ranked], policy: Policy
+    ) -> dict[int, float]:
+        """For each passage in another language than the question's, the share of the
+        question's words its answering sentence has, translations credited by word-piece
+        vectors ("women" / "жанчын"; within a language ``coverage`` credits near-synonyms)."""
+        other = [
+            r
+            for r in ranked
+            if r.passage.language != planned.language and r.best < len(self._terms(r.passage))
+        ]
+        if not other:
+            return {}
+        scored = self._scorer(planned, policy).score(
+            [[self._terms(r.passage)[r.best]] for r in other], [True] * len(other)
+        )
+        return {r.passage.id: float(c[0]) for r, c in zip(other, scored, strict=True)}
 
     async def asearch(self, question: str, *, k: int = 3) -> Answer:
         """``search`` off the event loop (encoding and scoring are CPU-bound)."""

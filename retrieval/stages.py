@@ -8,7 +8,7 @@ hand-made candidates.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -178,6 +178,8 @@ def rerank(
             "sentence_gap": float(cosine[best]) - top_sentence,
             "lexical": 0.0 if cross else lexical[passage.id],
             "coverage": float(coverage[best]),
+            # Filled in for the answering sentence by ``translated`` (it costs word vectors).
+            "cross_coverage": 0.0,
             "answer_type": float(kind[best]),
             "cross_language": 1.0 if cross else 0.0,
             "cross_dense": dense if cross else 0.0,
@@ -189,6 +191,19 @@ def rerank(
         )
     ranked.sort(key=lambda row: (-row.score, row.passage.id))
     return ranked
+
+
+def translated(ranked: Sequence[Ranked], coverage: Mapping[int, float]) -> list[Ranked]:
+    """``ranked`` with ``cross_coverage`` set for the passages in another language than the
+    question's: ``coverage`` holds, by passage id, the share of the question's words their
+    answering sentence has with translations credited. A feature of the decision only (the
+    ranking model gives it no weight), so the order does not change."""
+    return [
+        replace(row, features={**row.features, "cross_coverage": coverage[row.passage.id]})
+        if row.passage.id in coverage
+        else row
+        for row in ranked
+    ]
 
 
 def _fit(values: np.ndarray, n: int) -> np.ndarray:

@@ -49,14 +49,9 @@ def test_russian_and_belarusian_questions_find_the_prisoner_count(
     "question",
     [
         "Как испечь хлеб без дрожжей?",
-        pytest.param(
-            "Якое надвор'е будзе заўтра ў Вільні?",
-            # Known and measured (README, "How answers are chosen"): over a corpus with no
-            # Belarusian text, unknown words say nothing, and e5-small's cosine does not tell a
-            # Belarusian question about a city the corpus names from one it answers. Strict: a
-            # fix shows up here as a failure to update the test.
-            marks=pytest.mark.xfail(strict=True, reason="Belarusian off-topic refusal is weak"),
-        ),
+        # Over a corpus with no Belarusian text unknown words say nothing; what refuses this
+        # one is that the English seed has no translation of its words (cross_coverage).
+        "Якое надвор'е будзе заўтра ў Вільні?",
     ],
 )
 def test_off_topic_russian_and_belarusian_questions_are_not_answered(

@@ -65,3 +65,21 @@ def test_a_belarusian_question_in_belarusian(mixed: Services) -> None:
 def test_off_topic_questions_are_refused_in_every_language(mixed: Services, question: str) -> None:
     answer = mixed.library.search(question)
     assert not answer.answered and answer.hits == ()
+
+
+def test_a_passage_in_another_language_is_credited_for_translations_of_the_question(
+    mixed: Services,
+) -> None:
+    # The English bison census has no word of the Russian question, but translations of some:
+    # the word-piece vectors credit them (a passage in the question's language gets none).
+    _, ranked = mixed.library.retriever.rank("Сколько зубров насчитали в Беловежской пуще?")
+    by_file = {
+        FILES[
+            mixed.store.corpus.sources_by_id([r.passage.source_id])[r.passage.source_id].identity
+        ]: r
+        for r in ranked
+    }
+    bison = by_file["bison-census-en.md"]
+    assert bison.features["cross_language"] == 1.0
+    assert bison.features["cross_coverage"] > 0.0
+    assert all(r.features["cross_coverage"] == 0.0 for r in ranked if r.passage.language == "ru")

@@ -13,7 +13,7 @@ from corpus.models import Passage
 from corpus.periods import Period
 from retrieval.errors import QuestionRejected
 from retrieval.policy import DENSE, FEATURES, LEXICAL, Calibration, LinearModel, Policy
-from retrieval.stages import Candidate, Ranked, decide, first_stage, plan, rerank
+from retrieval.stages import Candidate, Ranked, decide, first_stage, plan, rerank, translated
 from tests.documents import sentences_passage as passage
 
 
@@ -212,6 +212,30 @@ def test_rerank_gives_lexical_evidence_only_within_a_language() -> None:
     assert ranked[1].features["lexical"] == 0.0
     assert ranked[1].features["cross_language"] == 1.0
     assert ranked[1].features["cross_dense"] == pytest.approx(0.5)
+
+
+def test_translated_coverage_is_set_for_the_given_passages_and_changes_no_order() -> None:
+    planned = plan("how many women are held", Policy())
+    english = passage(1, ["Of them, 139 are women."])
+    belarusian = passage(2, ["Сярод іх 139 жанчын."], language="be")
+    ranked = rerank(
+        planned,
+        [
+            candidate(english, dense=0.5, lexical=1.0, cosines=[0.6], coverage=[0.7]),
+            candidate(belarusian, dense=0.5, lexical=0.0, cosines=[0.6], coverage=[0.0]),
+        ],
+        with_model(),
+    )
+    # rerank leaves it at 0 for every passage ...
+    assert all(r.features["cross_coverage"] == 0.0 for r in ranked)
+    # ... and the retriever fills it in for the passages in another language.
+    out = translated(ranked, {2: 0.8})
+    assert [r.passage.id for r in out] == [r.passage.id for r in ranked]
+    assert [r.score for r in out] == [r.score for r in ranked]
+    features = {r.passage.id: r.features for r in out}
+    assert features[1]["cross_coverage"] == 0.0
+    assert features[2]["cross_coverage"] == pytest.approx(0.8)
+    assert features[2]["coverage"] == 0.0
 
 
 def test_rerank_survives_missing_sentence_vectors() -> None:
