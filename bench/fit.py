@@ -260,7 +260,8 @@ def fit(asked: Sequence[Asked]) -> LinearModel:
 
     Only questions with an answer in their shortlist take part; features that are the same
     for every passage of a question (``unknown``) cannot rank and get weight 0: they serve the
-    calibration.
+    calibration, as do those computed only once the ranking is done (``policy.DECISION_ONLY``),
+    held at 0.
     """
     from scipy.optimize import minimize
 
