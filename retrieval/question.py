@@ -104,8 +104,8 @@ _COMPARED = re.compile(
 # далі?" already ask; what is counted is time, not the words after the cue.
 _DURATION = re.compile(
     r"\bhow\s+long\b|\bwhat\s+(sentence|term|prison\s+term|jail\s+term)\b"
-    r"|(?<!\w)(как\s+долго|как\s+надолго|(на\s+|к\s+)?как(ой|ому|им)\s+срок(у|ом)?"
-    r"|як\s+доўга|як\s+надоўга|(на\s+|да\s+)?як(і|ога|ім)\s+тэрмін(у|ам)?)(?!\w)",
+    r"|(?<!\w)(как\s+долго|как\s+надолго|как(ой|ому|им)\s+срок(у|ом)?"
+    r"|як\s+доўга|як\s+надоўга|як(і|ога|ім)\s+тэрмін(у|ам)?)(?!\w)",
     re.IGNORECASE,
 )
 # "Why is the second group's figure higher?" asks for a reason, not a count.

@@ -373,17 +373,18 @@ class Retriever:
         """For each passage in another language than the question's, the share of the
         question's words its answering sentence has, translations credited by word-piece
         vectors ("women" / "жанчын"; within a language ``coverage`` credits near-synonyms)."""
-        other = [
-            r
+        answering = {
+            r.passage.id: found[r.best]
             for r in ranked
-            if r.passage.language != planned.language and r.best < len(self._terms(r.passage))
-        ]
-        if not other:
+            if r.passage.language != planned.language
+            and r.best < len(found := self._terms(r.passage))
+        }
+        if not answering:
             return {}
         scored = self._scorer(planned, policy).score(
-            [[self._terms(r.passage)[r.best]] for r in other], [True] * len(other)
+            [[s] for s in answering.values()], [True] * len(answering)
         )
-        return {r.passage.id: float(c[0]) for r, c in zip(other, scored, strict=True)}
+        return {pid: float(c[0]) for pid, c in zip(answering, scored, strict=True)}
 
     async def asearch(self, question: str, *, k: int = 3) -> Answer:
         """``search`` off the event loop (encoding and scoring are CPU-bound)."""
