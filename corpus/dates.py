@@ -30,7 +30,7 @@ import itertools
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import IntEnum, StrEnum
 from functools import cache, lru_cache
@@ -830,6 +830,8 @@ def _needs_cue(kind: str, text: str, part: str | None) -> bool:
 _DASH_AFTER = re.compile(r"\s*[–—-]\s*\d")
 _DASH_BEFORE = re.compile(r"\d\s*[–—-]\s*$")
 _JOIN = re.compile(r"\s*(?:and|to|и|по|до|і|па|да|[–—-])\s*", re.IGNORECASE)
+#: Two dates joined by nothing but a dash ("January–April 2026", "студзень–красавік"): a span.
+_DASH_JOIN = re.compile(r"\s*[–—-]\s*")
 
 
 def _cue(
@@ -969,6 +971,15 @@ def _find(
         if within is None:
             continue
         cue = _cue(text, start, match.end(), found, grammar, question)
+        if (
+            found
+            and found[-1].cue in (Cue.PLAIN, Cue.RANGE)
+            and _DASH_JOIN.fullmatch(text, found[-1].end, start)
+        ):
+            # "за студзень–красавік 2026 года": both are ends of one span, which "2024–2025"
+            # already is (a dash before a digit); the first end is known only now.
+            found[-1] = replace(found[-1], cue=Cue.RANGE)
+            cue = Cue.RANGE
         found.append(
             Mention(start, match.end(), text[start : match.end()], within, cue, explicit_year)
         )

@@ -378,6 +378,8 @@ QUESTIONS = {
         # Both ends of a span: a figure of that span (a total over it), not of now.
         ("How many were sentenced from January to April 2025?", "point", "2025-01-01..2025-04-30"),
         ("How many were freed between 2020 and 2024?", "point", "2020-01-01..2024-12-31"),
+        # Two months joined by a dash are the two ends too, not two points to compare.
+        ("How many groups were banned in January–April 2025?", "point", "2025-01-01..2025-04-30"),
     ],
     "ru": [
         ("Сколько политзаключённых сейчас?", "current", None),
@@ -396,6 +398,11 @@ QUESTIONS = {
         ("Сколько их было в середине февраля этого года?", "point", "2026-02-11..2026-02-20"),
         (
             "Сколько организаций запретили с января по апрель 2025-го?",
+            "point",
+            "2025-01-01..2025-04-30",
+        ),
+        (
+            "Сколько организаций запретили за январь-апрель 2025 года?",
             "point",
             "2025-01-01..2025-04-30",
         ),
@@ -422,6 +429,11 @@ QUESTIONS = {
         ("Ці зменшылася колькасць палітвязняў?", "series", None),
         (
             "Колькі арганізацый забаранілі са студзеня па красавік 2025 года?",
+            "point",
+            "2025-01-01..2025-04-30",
+        ),
+        (
+            "Колькі арганізацый забаранілі за студзень–красавік 2025 года?",
             "point",
             "2025-01-01..2025-04-30",
         ),
