@@ -1071,6 +1071,10 @@ def _as_of(
     strong = [m for m in usable if m.cue is Cue.AS_OF]
     if strong:
         return strong[0].period
+    span = _closed_span(text, mentions)
+    if span is not None and _has_figure(text, mentions, grammar):
+        # "From January to April 2026, 74 organisations were listed": a total over the span.
+        return span
     if usable and _has_figure(text, mentions, grammar):
         return usable[0].period
     if grammar.present.search(text):

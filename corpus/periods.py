@@ -153,9 +153,17 @@ class Period:
 
     @classmethod
     def from_iso(cls, text: str) -> Period:
-        """``2026-02-01``, ``2026-02`` or ``2026``: the inverse of ``iso`` (and the form of a
-        document's ``published``); ``ValueError`` for anything else."""
-        match = _ISO.match(text.strip())
+        """``2026-02-01``, ``2026-02`` or ``2026``, or an interval of two of them
+        (``2026-01/2026-04``, ISO 8601): the inverse of ``iso`` (and the form of a document's
+        ``published``); ``ValueError`` for anything else."""
+        first, slash, last = text.strip().partition("/")
+        if slash:
+            start, end = cls.from_iso(first), cls.from_iso(last)
+            if "/" in last or end.end < start.start:
+                raise ValueError(f"not an interval like 2026-01/2026-04: {text!r}")
+            precision = start.precision if start.precision == end.precision else "month"
+            return cls(start.start, end.end, precision)
+        match = _ISO.match(first)
         if not match:
             raise ValueError(f"not a date like 2026-02-01, 2026-02 or 2026: {text!r}")
         year, month, day = (int(g) if g else None for g in match.groups())
@@ -172,13 +180,18 @@ class Period:
     # -- reading --------------------------------------------------------------------------------
 
     def iso(self) -> str:
-        """``2026-02-01``, ``2026-02`` or ``2026`` by precision (a part of a month or a season
-        gives its first month)."""
+        """``2026-02-01``, ``2026-02`` or ``2026`` by precision (a part of a month gives its
+        month); a period of several days, months or years at that precision, such as "from
+        January to April 2026" or a season, is an ISO 8601 interval, ``2026-01/2026-04``."""
+        first, last = self._unit(self.start), self._unit(self.end)
+        return first if first == last else f"{first}/{last}"
+
+    def _unit(self, day: date) -> str:
         if self.precision == "day":
-            return self.start.isoformat()
+            return day.isoformat()
         if self.precision == "month":
-            return f"{self.start.year:04d}-{self.start.month:02d}"
-        return f"{self.start.year:04d}"
+            return f"{day.year:04d}-{day.month:02d}"
+        return f"{day.year:04d}"
 
     @property
     def middle(self) -> date:

@@ -36,11 +36,20 @@ def test_a_period_cannot_end_before_it_starts() -> None:
         Period(date(2026, 2, 2), date(2026, 2, 1), "day")
 
 
-def test_a_part_of_a_month_and_a_season_write_their_first_month() -> None:
+def test_a_part_of_a_month_writes_its_month_and_a_span_an_interval() -> None:
     end_of_april = Period(date(2025, 4, 21), date(2025, 4, 30), "month")
     assert end_of_april.iso() == "2025-04"
-    assert Period.months(2025, 3, 5).iso() == "2025-03"
-    assert Period.months(2025, 12, 2).iso() == "2024-12"  # winter 2025 starts in December 2024
+    assert Period.months(2025, 3, 5).iso() == "2025-03/2025-05"
+    assert Period.months(2025, 12, 2).iso() == "2024-12/2025-02"  # winter 2025 starts in December
+    assert Period(date(2020, 1, 1), date(2024, 12, 31), "year").iso() == "2020/2024"
+    for period in (Period.months(2026, 1, 4), Period.months(2025, 12, 2), Period.year(2026)):
+        assert Period.from_iso(period.iso()) == period
+
+
+@pytest.mark.parametrize("text", ["2026-04/2026-01", "2026/2027/2028", "2026-01/", "/2026"])
+def test_an_interval_that_is_not_one_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        Period.from_iso(text)
 
 
 LABELS = [
