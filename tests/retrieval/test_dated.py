@@ -70,3 +70,11 @@ def test_it_is_saved_and_loaded_and_an_older_build_without_it_has_none(tmp_path:
     older = tmp_path / "older"
     older.mkdir()
     assert DateIndex.load(older).within(Period.year(2026)) == []
+
+
+def test_a_passage_dated_by_a_span_is_found_in_every_month_of_it() -> None:
+    # "From January to April 2026, 74 organisations were listed": stored as an interval.
+    spanned = DateIndex.build([passage(7, Period.months(2026, 1, 4).iso())])
+    assert spanned.within(Period.month(2026, 3)) == [7]
+    assert spanned.within(Period.months(2026, 1, 4)) == [7]
+    assert spanned.within(Period.month(2026, 5)) == []
