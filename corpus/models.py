@@ -127,7 +127,9 @@ class Hit(_Frozen):
         default=0.0, description="The calibrated probability that the passage answers."
     )
     as_of: str | None = Field(
-        default=None, description="When the answering sentence is true (ISO: day, month, year)."
+        default=None,
+        description="When the answering sentence is true (ISO: day, month, year, or an "
+        "interval of two for a span or a season, 2026-01/2026-04).",
     )
     as_of_sentence: str | None = Field(
         default=None,
