@@ -1072,10 +1072,11 @@ def _as_of(
     if strong:
         return strong[0].period
     span = _closed_span(text, mentions)
-    if span is not None and _has_figure(text, mentions, grammar):
+    figure = (span is not None or bool(usable)) and _has_figure(text, mentions, grammar)
+    if span is not None and figure:
         # "From January to April 2026, 74 organisations were listed": a total over the span.
         return span
-    if usable and _has_figure(text, mentions, grammar):
+    if usable and figure:
         return usable[0].period
     if grammar.present.search(text):
         return current or published

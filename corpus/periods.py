@@ -158,8 +158,10 @@ class Period:
         ``published``); ``ValueError`` for anything else."""
         first, slash, last = text.strip().partition("/")
         if slash:
+            if "/" in last:
+                raise ValueError(f"not an interval like 2026-01/2026-04: {text!r}")
             start, end = cls.from_iso(first), cls.from_iso(last)
-            if "/" in last or end.end < start.start:
+            if end.end < start.start:
                 raise ValueError(f"not an interval like 2026-01/2026-04: {text!r}")
             precision = start.precision if start.precision == end.precision else "month"
             return cls(start.start, end.end, precision)
