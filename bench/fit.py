@@ -78,6 +78,11 @@ ROOT = BENCH_DIR.parent
 RANKER = ROOT / "retrieval" / "ranker.json"
 #: XQuAD articles below this index fit the model; the rest test it.
 FIT_ARTICLES = 32
+#: The realistic sets the model is fitted on (``--fit-sets``); ``test`` only ever tests.
+FIT_SETS = ("dev",)
+#: The names of XQuAD's fitting and testing rows in a ``--rows`` file.
+XQUAD_FIT = "xquad-fit"
+XQUAD_TEST = "xquad-test"
 #: The most answerable fitting questions the bar may refuse, in every language.
 MAX_FALSE_REFUSALS = 0.05
 #: Answered when one of this many best passages clears the bar (``Decide.depth``).
@@ -253,7 +258,7 @@ def xquad_mixed(
 # -- fitting --------------------------------------------------------------------------------
 
 
-def fit(asked: Sequence[Asked]) -> LinearModel:
+def fit(asked: Sequence[Asked], *, ranking: frozenset[str] = frozenset()) -> LinearModel:
     """The ranking model: a listwise (softmax over each shortlist) logistic model, so that the
     passage that answers gets the largest share of its question's probability; each labelled
     set weighted alike, L2 penalty ``L2``.
@@ -266,6 +271,7 @@ def fit(asked: Sequence[Asked]) -> LinearModel:
     from scipy.optimize import minimize
 
     lists = [a for a in asked if len(a.labels) and a.labels.any()]
+    sets = {a.group.removeprefix("realistic-") for a in lists if a.group.startswith("realistic-")}
     groups: dict[str, int] = defaultdict(int)
     for a in lists:
         groups[a.group] += 1
@@ -284,8 +290,9 @@ def fit(asked: Sequence[Asked]) -> LinearModel:
             grad -= weight * (e[positive] @ a.features[positive] / p - e @ a.features / z)
         return total / len(lists), grad / len(lists)
 
-    # Features of the decision only keep weight 0 (``policy.DECISION_ONLY``).
-    bounds = [(0.0, 0.0) if n in DECISION_ONLY else (None, None) for n in FEATURES]
+    # Features of the decision only keep weight 0 (``policy.DECISION_ONLY``), unless ``ranking``
+    # names them: the logits then gain them once computed and the shortlist is re-sorted.
+    bounds = [(0.0, 0.0) if n in DECISION_ONLY - ranking else (None, None) for n in FEATURES]
     found = minimize(loss, np.zeros(len(FEATURES)), jac=True, method="L-BFGS-B", bounds=bounds)
     return LinearModel(
         intercept=0.0,
@@ -293,8 +300,8 @@ def fit(asked: Sequence[Asked]) -> LinearModel:
             n: round(float(c), 4) for n, c in zip(FEATURES, found.x, strict=True) if abs(c) > 1e-6
         },
         fitted_on=(
-            "bench/fit.py (listwise): realistic/dev, XQuAD mixed en/ru articles 0-31 (questions "
-            f"in en and ru); {len(lists)} questions, L2={L2}"
+            f"bench/fit.py (listwise): realistic/{'+'.join(sorted(sets))}, XQuAD mixed en/ru "
+            f"articles 0-31 (questions in en and ru); {len(lists)} questions, L2={L2}"
         ),
     )
 
@@ -461,6 +468,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "calibration and the bar",
     )
     parser.add_argument(
+        "--rank-translated",
+        action="store_true",
+        help="let cross_coverage (computed after the first ranking) rank too",
+    )
+    parser.add_argument(
+        "--fit-sets",
+        default=",".join(FIT_SETS),
+        help="the realistic sets the model is fitted on, comma-separated (default: "
+        f"{','.join(FIT_SETS)}); the test set is never one of them",
+    )
+    parser.add_argument(
         "--rows",
         type=Path,
         help="keep the asked questions' features in this file and reuse them when it exists "
@@ -469,21 +487,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     info = machine_info()
     print_machine(info)
+    fit_sets = [name.strip() for name in args.fit_sets.split(",") if name.strip()]
+    unknown = [name for name in fit_sets if name not in KNOWN_SETS or name == "test"]
+    if unknown:
+        print(f"not a realistic set to fit on: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    rows: dict[str, list[Asked]] = {}
     if args.rows and args.rows.exists():
-        dev, test, xquad_fit, xquad_test = pickle.loads(args.rows.read_bytes())
+        rows = pickle.loads(args.rows.read_bytes())
         print(f"Read the asked questions from {args.rows}")
-    else:
+    wanted = ["test", *fit_sets, XQUAD_FIT, XQUAD_TEST]
+    if any(name not in rows for name in wanted):
         encoders = load_encoders(RetrievalConfig())
         with tempfile.TemporaryDirectory(prefix="citebot-fit-") as folder:
             root = Path(folder)
-            dev = realistic(load_set(KNOWN_SETS["dev"]), encoders, root / "dev")
-            test = realistic(load_set(KNOWN_SETS["test"]), encoders, root / "test")
-            xquad_fit, xquad_test = xquad_mixed(encoders, root / "xquad", quick=args.quick)
+            for name in ("test", *fit_sets):
+                if name not in rows:
+                    rows[name] = realistic(load_set(KNOWN_SETS[name]), encoders, root / name)
+            if XQUAD_FIT not in rows:
+                rows[XQUAD_FIT], rows[XQUAD_TEST] = xquad_mixed(
+                    encoders, root / "xquad", quick=args.quick
+                )
         if args.rows:
-            args.rows.write_bytes(pickle.dumps((dev, test, xquad_fit, xquad_test)))
-    fitting = [*dev, *xquad_fit]
-    held_out = [*test, *xquad_test]
-    model = Policy().rerank.model if args.calibration_only else fit(fitting)
+            args.rows.write_bytes(pickle.dumps(rows))
+    fitting = [*(a for name in fit_sets for a in rows[name]), *rows[XQUAD_FIT]]
+    held_out = [*rows["test"], *rows[XQUAD_TEST]]
+    model = (
+        Policy().rerank.model
+        if args.calibration_only
+        else fit(
+            fitting, ranking=frozenset({"cross_coverage"}) if args.rank_translated else frozenset()
+        )
+    )
     calibration = fit_calibration(model, fitting)
     bar = choose_bar(model, calibration, fitting)
     print(

@@ -268,7 +268,9 @@ class Retriever:
             unknown=seen * len(unknown) / len(words) if words else 0.0,
             unknown_any=seen >= 1.0 and any(len(t) >= _RARE for t in unknown),
         )
-        return planned, translated(ranked, self._translated(planned, ranked, policy))
+        return planned, translated(
+            ranked, self._translated(planned, ranked, policy), policy.rerank.model
+        )
 
     def _candidates(self, planned: Plan, policy: Policy) -> list[Candidate]:
         """Search every channel, shortlist, and gather what stage 2 reads for the shortlist."""

@@ -19,7 +19,7 @@ from corpus.models import Passage
 from retrieval.errors import QuestionRejected
 from retrieval.fusion import minmax, top
 from retrieval.highlight import answer_evidence
-from retrieval.policy import DENSE, LEXICAL, Policy
+from retrieval.policy import DENSE, LEXICAL, LinearModel, Policy
 from retrieval.question import Question, analyse
 
 # -- plan ---------------------------------------------------------------------------------------
@@ -193,17 +193,28 @@ def rerank(
     return ranked
 
 
-def translated(ranked: Sequence[Ranked], coverage: Mapping[int, float]) -> list[Ranked]:
+def translated(
+    ranked: Sequence[Ranked], coverage: Mapping[int, float], model: LinearModel | None = None
+) -> list[Ranked]:
     """``ranked`` with ``cross_coverage`` set for the passages in another language than the
     question's: ``coverage`` holds, by passage id, the share of the question's words their
-    answering sentence has with translations credited. A feature of the decision only (the
-    ranking model gives it no weight), so the order does not change."""
-    return [
-        replace(row, features={**row.features, "cross_coverage": coverage[row.passage.id]})
+    answering sentence has with translations credited. Computed once the ranking has chosen
+    each passage's answering sentence; when ``model`` gives it a weight, the logits gain it
+    and the shortlist is re-sorted (stable), else the order does not change."""
+    weight = model.weights.get("cross_coverage", 0.0) if model is not None else 0.0
+    out = [
+        replace(
+            row,
+            features={**row.features, "cross_coverage": coverage[row.passage.id]},
+            score=row.score + weight * coverage[row.passage.id],
+        )
         if row.passage.id in coverage
         else row
         for row in ranked
     ]
+    if weight:
+        out.sort(key=lambda row: row.score, reverse=True)
+    return out
 
 
 def _fit(values: np.ndarray, n: int) -> np.ndarray:

@@ -238,6 +238,33 @@ def test_translated_coverage_is_set_for_the_given_passages_and_changes_no_order(
     assert features[2]["coverage"] == 0.0
 
 
+def test_translated_coverage_given_a_weight_raises_the_logit_and_resorts() -> None:
+    planned = plan("how many women are held", Policy())
+    english = passage(1, ["Of them, 139 are women."])
+    belarusian = passage(2, ["Сярод іх 139 жанчын."], language="be")
+    policy = with_model()
+    ranked = rerank(
+        planned,
+        [
+            candidate(english, dense=0.5, lexical=1.0, cosines=[0.6], coverage=[0.7]),
+            candidate(belarusian, dense=0.5, lexical=0.0, cosines=[0.6], coverage=[0.0]),
+        ],
+        policy,
+    )
+    assert [r.passage.id for r in ranked] == [1, 2]
+    gap = ranked[0].score - ranked[1].score
+    model = policy.rerank.model
+    weighted = model.model_copy(
+        update={"weights": {**model.weights, "cross_coverage": 2 * gap / 0.8}}
+    )
+    out = translated(ranked, {2: 0.8}, weighted)
+    # The Belarusian passage gains 2 x the gap: it now leads, by the gap.
+    assert [r.passage.id for r in out] == [2, 1]
+    assert out[0].score - out[1].score == pytest.approx(gap)
+    # Without a weight, the same call changes no score.
+    assert [r.score for r in translated(ranked, {2: 0.8}, model)] == [r.score for r in ranked]
+
+
 def test_rerank_survives_missing_sentence_vectors() -> None:
     planned = plan("anything at all", Policy())
     p = passage(1, ["One.", "Two."])
