@@ -50,10 +50,13 @@ from retrieval.config import RetrievalConfig
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 SETS_DIR = BENCH_DIR / "realistic"
-#: The sets ``--validate`` checks when none is named: the two benchmark sets and the test corpora.
+#: The sets ``--validate`` checks when none is named: the benchmark sets (test; dev and the two
+#: train sets, fitted on) and the test corpora.
 KNOWN_SETS = {
     "test": SETS_DIR / "test",
     "dev": SETS_DIR / "dev",
+    "train-ngo": SETS_DIR / "train-ngo",
+    "train-exile": SETS_DIR / "train-exile",
     "mixed": ROOT / "tests" / "data" / "mixed",
     "dated": ROOT / "tests" / "data" / "dated",
 }
@@ -917,7 +920,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--set",
         default=None,
-        help="test, dev, mixed, dated or a folder (default: test; --validate: all of them)",
+        help="test, dev, train-ngo, train-exile, mixed, dated or a folder (default: test; --validate: all of them)",
     )
     parser.add_argument("--validate", action="store_true", help="check the data only, no models")
     parser.add_argument("--output", default=None, help="file name under bench/results/")
