@@ -210,8 +210,14 @@ class Time(_Frozen):
     kinship_across: float = Field(default=0.8, ge=-1.0, le=1.0)
     #: ... with the margin counted from the best passage of the passage's own language.
     per_language: bool = True
-    #: Two figures of one quantity differ by at most this factor (a how-many question).
+    #: Two figures of one quantity differ by at most this factor (a how-many question) ...
     magnitude: float = Field(default=1.3, ge=1.0)
+    #: ... and, continuing a series in time (``timeline._chained``), by this factor more per
+    #: year between a figure and the last one taken: a count that grows steadily (cases in
+    #: absentia, 744 in June 2025 and 987 in May 2026) is one series even where the reports
+    #: between them are not among the passages compared. Chosen by ``bench/realistic.py
+    #: --vary time.drift=1,1.25,1.5,2`` on the dev and train sets (README, Time).
+    drift: float = Field(default=1.5, ge=1.0)
     #: How much the model's ranking counts in choosing the figure asked about: each passage
     #: weighs exp((logit - best logit) / consensus) in its group's mass.
     consensus: float = Field(default=1.0, gt=0.0)

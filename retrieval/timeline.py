@@ -181,10 +181,13 @@ class _Cosines:
         return None if i is None or j is None else float(self._gram[i, j])
 
 
-def _same_quantity(a: Dated, b: Dated, *, counts: bool, policy: Policy, cosine: _Cosines) -> bool:
+def _same_quantity(
+    a: Dated, b: Dated, *, counts: bool, policy: Policy, cosine: _Cosines, sized: bool = True
+) -> bool:
     """Whether two answering sentences state the same thing: their cosine clears the kinship
-    bar (a lower one across two languages) and, for a how-many question, their figures are of
-    one size (a count measured again a month later moves by a few per cent, not twofold)."""
+    bar (a lower one across two languages) and, for a how-many question, both state a figure,
+    of one size unless ``sized`` is False (a count measured again a month later moves by a few
+    per cent, not twofold; over years it may, ``_chained``)."""
     t = policy.time
     if a is b:
         return True
@@ -195,9 +198,49 @@ def _same_quantity(a: Dated, b: Dated, *, counts: bool, policy: Policy, cosine: 
             return False
     if counts:
         x, y = _value(a.figure), _value(b.figure)
-        if x is None or y is None or max(x, y) > t.magnitude * max(min(x, y), 1):
+        if x is None or y is None or (sized and not _one_size(x, y, policy)):
             return False
     return True
+
+
+def _one_size(x: int, y: int, policy: Policy, *, years: float = 0.0) -> bool:
+    """Two figures within ``Time.magnitude`` of each other (and ``Time.drift`` per year of
+    ``years`` between them)."""
+    t = policy.time
+    return max(x, y) <= t.magnitude * t.drift**years * max(min(x, y), 1)
+
+
+def _chained(reference: Dated, kin: Sequence[Dated], *, policy: Policy) -> list[Dated]:
+    """The statements of ``kin`` (the reference's kin in meaning, each with a figure) that
+    continue the reference's series: walking away from the reference in time, each figure is
+    within ``Time.magnitude`` of the last one taken (the nearest in time), so a count that
+    grows or falls steadily (410 -> 1,146 cases in absentia over three years) is one quantity
+    at both ends, while a figure of another size at any date (13 women beside 27 journalists,
+    2,400 postcards beside 1,080 prisoners) is not."""
+    start = _value(reference.figure)
+    if start is None:
+        return [m for m in kin if m is reference]
+    taken = [reference]
+    others = [m for m in kin if m is not reference and _value(m.figure) is not None]
+    later = sorted(
+        (m for m in others if m.as_of.start >= reference.as_of.start),
+        key=lambda m: (m.as_of.start, m.as_of.end),
+    )
+    earlier = sorted(
+        (m for m in others if m.as_of.start < reference.as_of.start),
+        key=lambda m: (m.as_of.start, m.as_of.end),
+        reverse=True,
+    )
+    for side in (later, earlier):
+        last, when = start, reference.as_of.start
+        for m in side:
+            value = _value(m.figure)
+            assert value is not None
+            if _one_size(value, last, policy, years=abs((m.as_of.start - when).days) / 365.25):
+                taken.append(m)
+                last, when = value, m.as_of.start
+    order = {id(m): i for i, m in enumerate(kin)}
+    return sorted(taken, key=lambda m: order.get(id(m), -1))
 
 
 def takes_part(chosen: Sequence[Chosen], *, policy: Policy) -> list[bool]:
@@ -224,7 +267,13 @@ def _pool(dated: Sequence[Dated], *, policy: Policy) -> list[Dated]:
 
 
 def _member(
-    reference: Dated, d: Dated, *, counts: bool, policy: Policy, cosine: _Cosines
+    reference: Dated,
+    d: Dated,
+    *,
+    counts: bool,
+    policy: Policy,
+    cosine: _Cosines,
+    sized: bool = True,
 ) -> Dated | None:
     """``d`` with its sentence that states what ``reference`` states (the nearest in meaning if
     several do), or None. For a how-many question only sentences that state a figure count;
@@ -238,7 +287,7 @@ def _member(
         s
         for s in (d, *d.others)
         if (s.figure is not None or not counts)
-        and _same_quantity(reference, s, counts=counts, policy=policy, cosine=cosine)
+        and _same_quantity(reference, s, counts=counts, policy=policy, cosine=cosine, sized=sized)
     ]
     if len(found) < 2:
         return found[0] if found else None
@@ -272,7 +321,7 @@ def _agreeing(
     # A statement whose naming is not known counts as the pool's average one.
     known = [s.named for d in pool for s in (d, *d.others) if s.named is not None]
     usual = sum(known) / len(known) if known else 0.0
-    best_mass, chosen = -1.0, list[Dated]()
+    best_mass, chosen, chosen_reference = -1.0, list[Dated](), None
     for reference in pool:
         group = [
             m
@@ -288,8 +337,28 @@ def _agreeing(
             for m in group
         )
         if mass > best_mass:
-            best_mass, chosen = mass, group
-    return chosen
+            best_mass, chosen, chosen_reference = mass, group, reference
+    if not counts or chosen_reference is None or chosen_reference.figure is None:
+        return chosen
+    # The heaviest group is the quantity asked about; its series reaches further in time than
+    # one size allows (a count that grew threefold in three years): the passages that continue
+    # it join, though they do not weigh in choosing it (a long series would outweigh any other
+    # quantity by its length alone).
+    kin = [
+        m
+        for d in pool
+        if (
+            m := _member(
+                chosen_reference, d, counts=True, policy=policy, cosine=cosine, sized=False
+            )
+        )
+        is not None
+    ]
+    ids = {_pid(m) for m in chosen}
+    return [
+        *chosen,
+        *(m for m in _chained(chosen_reference, kin, policy=policy) if _pid(m) not in ids),
+    ]
 
 
 def _series(intent: TimeIntent, eligible: list[Dated], dated: Sequence[Dated], k: int) -> Timeline:

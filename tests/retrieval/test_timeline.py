@@ -392,3 +392,65 @@ def test_a_best_answer_whose_figure_cannot_be_read_is_not_outvoted_by_digits() -
     timeline = arrange(NOW, counts=True, dated=rows, policy=policy(margin=5.0), k=2)
     assert ids(timeline.shown) == [1, 2]
     assert timeline.earlier == () and timeline.differs == ()
+
+
+def test_a_series_that_grew_beyond_one_size_still_leads_with_its_newest_figure() -> None:
+    # Cases in absentia: 612 in December 2024, 744 in June 2025, 1,146 in November 2026. The
+    # best passage (612) and 1,146 are not of one size (x1.9), but each step of the series is.
+    rows = [
+        dated(1, score=5.0, when=Period.month(2024, 12), figure="612"),
+        dated(2, score=4.0, when=Period.month(2025, 6), figure="744"),
+        dated(3, score=3.5, when=Period.month(2026, 1), figure="893"),
+        dated(4, score=3.0, when=Period.month(2026, 11), figure="1146"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(), k=4)
+    assert ids(timeline.shown)[0] == 4
+    assert ids(timeline.earlier) == [3, 2, 1]
+
+
+def test_a_series_with_a_gap_continues_by_its_yearly_drift() -> None:
+    # The reports between June 2025 (744) and November 2026 (1,146) are not among the
+    # passages: one step of x1.54 in 17 months, beyond one size (1.3) unless the series may
+    # drift by the year.
+    rows = [
+        dated(1, score=5.0, when=Period.month(2025, 6), figure="744"),
+        dated(2, score=3.0, when=Period.month(2026, 11), figure="1146"),
+    ]
+    fixed = arrange(NOW, counts=True, dated=rows, policy=policy(drift=1.0), k=2)
+    assert ids(fixed.shown)[0] == 1
+    drifting = arrange(NOW, counts=True, dated=rows, policy=policy(drift=1.25), k=2)
+    assert ids(drifting.shown)[0] == 2
+    assert ids(drifting.earlier) == [1]
+
+
+def test_a_series_does_not_continue_into_a_figure_of_another_size() -> None:
+    # 27 journalists in November 2026, 29 in August; 13 women in May, stated alike: a step from
+    # 29 to 13 is no step of one series, and the older 31 and 34 continue it past the women.
+    rows = [
+        dated(1, score=5.0, when=Period.month(2026, 8), figure="29"),
+        dated(2, score=4.0, when=Period.month(2026, 11), figure="27"),
+        dated(3, score=4.5, when=Period.month(2026, 5), figure="13"),
+        dated(4, score=3.0, when=Period.month(2026, 1), figure="31"),
+        dated(5, score=3.0, when=Period.month(2025, 9), figure="34"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(drift=1.25), k=5)
+    assert ids(timeline.shown)[0] == 2
+    assert 3 not in ids(timeline.earlier)
+    assert ids(timeline.earlier) == [1, 4, 5]
+
+
+def test_a_long_series_does_not_outweigh_another_quantity_by_its_length() -> None:
+    # The best passage states 193 entries of a list; the jailed count's series (27 -> 44 over
+    # two years) weighs 1.13 with all four members, more than the 193 alone (1.0), but no
+    # three of them are of one size (at most 0.92): the quantity is chosen by the members of
+    # one size, and the series only continues the one chosen.
+    rows = [
+        dated(1, score=5.0, when=Period.month(2026, 11), figure="193"),
+        dated(2, score=4.0, when=Period.month(2026, 11), figure="27"),
+        dated(3, score=3.9, when=Period.month(2026, 5), figure="31"),
+        dated(4, score=3.5, when=Period.month(2025, 9), figure="36"),
+        dated(5, score=3.4, when=Period.month(2024, 12), figure="44"),
+    ]
+    timeline = arrange(NOW, counts=True, dated=rows, policy=policy(drift=1.25), k=5)
+    assert ids(timeline.shown)[0] == 1
+    assert timeline.earlier == ()
