@@ -18,8 +18,9 @@ whether a question is answered (its probability against the bar). Its labelled d
 
 A passage is labelled 1 when it answers (XQuAD: it holds the gold answer; realistic: it is a
 gold passage, or for a current-state question one with an older figure of the same count, since
-choosing among those is the time stage's job), else 0. Rows are weighted so that each labelled
-set counts as much as the others. The bar is the highest that refuses at most
+choosing among those is the time stage's job), else 0. Rows are weighted so that each kind of
+labelled data (the realistic sets together, XQuAD, off-topic) counts as much as the others:
+more realistic sets add questions of the product's shape without outweighing XQuAD. The bar is the highest that refuses at most
 ``MAX_FALSE_REFUSALS`` of the answerable fitting questions in every language.
 
 Reported on the held-out data (``realistic/test``, XQuAD articles 32-47 and the Belarusian
@@ -83,6 +84,13 @@ FIT_SETS = ("dev",)
 #: The names of XQuAD's fitting and testing rows in a ``--rows`` file.
 XQUAD_FIT = "xquad-fit"
 XQUAD_TEST = "xquad-test"
+
+
+def source(group: str) -> str:
+    """The kind of labelled data a group is, each weighted alike: every realistic set is one
+    (``--fit-sets`` adds questions of the product's shape, not weight against XQuAD)."""
+    return "realistic" if group.startswith("realistic-") else group
+
 #: The most answerable fitting questions the bar may refuse, in every language.
 MAX_FALSE_REFUSALS = 0.05
 #: Answered when one of this many best passages clears the bar (``Decide.depth``).
@@ -260,8 +268,8 @@ def xquad_mixed(
 
 def fit(asked: Sequence[Asked], *, ranking: frozenset[str] = frozenset()) -> LinearModel:
     """The ranking model: a listwise (softmax over each shortlist) logistic model, so that the
-    passage that answers gets the largest share of its question's probability; each labelled
-    set weighted alike, L2 penalty ``L2``.
+    passage that answers gets the largest share of its question's probability; each
+    kind of labelled data weighted alike (``source``), L2 penalty ``L2``.
 
     Only questions with an answer in their shortlist take part; features that are the same
     for every passage of a question (``unknown``) cannot rank and get weight 0: they serve the
@@ -274,8 +282,8 @@ def fit(asked: Sequence[Asked], *, ranking: frozenset[str] = frozenset()) -> Lin
     sets = {a.group.removeprefix("realistic-") for a in lists if a.group.startswith("realistic-")}
     groups: dict[str, int] = defaultdict(int)
     for a in lists:
-        groups[a.group] += 1
-    weights = np.array([1.0 / groups[a.group] for a in lists])
+        groups[source(a.group)] += 1
+    weights = np.array([1.0 / groups[source(a.group)] for a in lists])
     weights *= len(weights) / weights.sum()
 
     def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
@@ -327,10 +335,10 @@ def calibration_inputs(logit: np.ndarray, features: np.ndarray) -> np.ndarray:
 
 def fit_calibration(model: LinearModel, asked: Sequence[Asked]) -> Calibration:
     """A logistic model on the rows that decide (logit and ``CALIBRATION_FEATURES``), each
-    labelled set weighted alike."""
+    kind of labelled data weighted alike (``source``)."""
     from sklearn.linear_model import LogisticRegression
 
-    parts = [(deciding(model, a), a.group) for a in asked if len(a.labels)]
+    parts = [(deciding(model, a), source(a.group)) for a in asked if len(a.labels)]
     groups: dict[str, int] = defaultdict(int)
     for (found, _, _), group in parts:
         groups[group] += len(found)
