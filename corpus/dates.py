@@ -673,6 +673,19 @@ def _season(text: str, context: _Context) -> tuple[Period, bool] | None:
     return chosen, False
 
 
+def _season_part(season: Period, explicit_year: bool, part: str) -> tuple[Period, bool] | None:
+    """The month of a season a part points at ("at the end of summer 2025": August 2025); a
+    quarter or a half of a season is nothing people say."""
+    months = [season.start]
+    while months[-1].replace(day=1) < season.end.replace(day=1):
+        months.append(add_months(months[-1], 1))
+    index = {"start": 0, "early": 0, "mid": len(months) // 2, "end": -1, "late": -1}.get(part)
+    if index is None:
+        return None
+    month = months[index]
+    return Period.month(month.year, month.month), explicit_year
+
+
 def _ago(text: str, language: str, context: _Context) -> tuple[str, Precision]:
     """The phrase dateparser gets for "N units ago" and the precision of its answer."""
     options = context.options
@@ -760,9 +773,9 @@ def _resolve(
         if not options.seasons:
             return None
         found = _season(text, context)
-        if found is None or part is not None:
-            return None
-        return found
+        if found is None or part is None:
+            return found
+        return _season_part(*found, part)
     if not _valid_numbers(kind, text):
         return None
     if kind == "year" and options.year_words:
@@ -884,11 +897,18 @@ def find_dates(
     return _find(_prepare(text, language), language, reference, future, question, options)
 
 
+# Belarusian writes a word's first у as ў after a vowel ("справы ўлетку", "было ўвосень"); the
+# patterns spell the у, and the swap keeps every offset.
+_INITIAL_SHORT_U = re.compile(r"(?<!\w)[ўЎ]")
+
+
 def _prepare(text: str, language: str) -> str:
-    """The text as the patterns read it: bounded, Belarusian with its own і and apostrophe."""
+    """The text as the patterns read it: bounded, Belarusian with its own і and apostrophe and
+    a word's first ў read as у."""
     text = text[:MAX_TEXT_CHARS]
     if language == "be":
         text = normalise_belarusian(text).replace("’", "'")
+        text = _INITIAL_SHORT_U.sub(lambda m: "у" if m.group() == "ў" else "У", text)
     return text
 
 
@@ -926,6 +946,7 @@ def _find(
         matches.extend(grammar.word_core.finditer(text))
         matches.sort(key=lambda m: (m.start(), -m.end()))
     found: list[Mention] = []
+    yearless: list[bool] = []  # for each of ``found``: a season without a year of its own
     previous_end = 0
     for match in matches:
         if len(found) >= MAX_MENTIONS:
@@ -980,10 +1001,42 @@ def _find(
             # already is (a dash before a digit); the first end is known only now.
             found[-1] = replace(found[-1], cue=Cue.RANGE)
             cue = Cue.RANGE
-        found.append(
-            Mention(start, match.end(), text[start : match.end()], within, cue, explicit_year)
-        )
+        mention = Mention(start, match.end(), text[start : match.end()], within, cue, explicit_year)
+        season = kind == "season" and not explicit_year
+        if found and season != yearless[-1]:
+            merged = _season_of_year(
+                text, found[-1], mention, season=found[-1] if yearless[-1] else mention
+            )
+            if merged is not None:
+                found[-1], yearless[-1] = merged, False
+                continue
+        found.append(mention)
+        yearless.append(season)
     return tuple(found)
+
+
+# What may stand between a season and the year it is in: "spring of last year", "last year in
+# spring", "летась увесну", "весной прошлого года", "у мінулым годзе ўлетку".
+_SEASON_YEAR_JOIN = re.compile(r"\s*,?\s*(?:(?:of|in)\s+(?:the\s+)?|the\s+)?", re.IGNORECASE)
+
+
+def _season_of_year(
+    text: str, before: Mention, after: Mention, *, season: Mention
+) -> Mention | None:
+    """A season (``season``, one of ``before`` and ``after``) and, beside it, the year it is in
+    as one mention ("весной прошлого года": spring 2025, not spring 2026 and 2025 as two
+    points); None when the other one is no year or they are not side by side."""
+    year = after if season is before else before
+    if year.period.precision != "year" or not _SEASON_YEAR_JOIN.fullmatch(
+        text, before.end, after.start
+    ):
+        return None
+    name = next(n for p, n in _SEASON_WORDS if p.search(season.text))
+    first, last = SEASONS[name]
+    period = Period.months(year.period.start.year, first, last)
+    return Mention(
+        before.start, after.end, text[before.start : after.end], period, before.cue, True
+    )
 
 
 def _figures(text: str, mentions: Sequence[Mention], grammar: _Grammar) -> list[re.Match[str]]:
@@ -1256,9 +1309,19 @@ _TREND = {
     r"рост\w*|зніжэнн\w*|расце|растуць|пада\w*|зніжа\w*|памянша\w*|павялічва\w*|скарача\w*|"
     r"параўн\w*)(?!\w)",
 }
+# A rise or a fall going on still ("is it still growing?", "всё ещё растёт?", "па-ранейшаму
+# расце?") asks where it stands now, the newest figure first, not for the series.
+_STILL_TREND = {
+    "en": r"\bstill\s+(?:ris|fall|grow|increas|decreas|declin|drop|climb|shrink)\w*",
+    "ru": r"(?<!\w)(?:вс[её]\s+ещ[её]|по-прежнему|до\s+сих\s+пор|продолжа\w*)\s+(?:раст|пада|"
+    r"сокраща|увеличива|уменьша|снижа)\w*",
+    "be": r"(?<!\w)(?:усё\s+яшчэ|па-ранейшаму|дагэтуль|працягва\w*)\s+(?:расце|растуць|раст|пада|"
+    r"скарача|павялічва|памянша|зніжа)\w*",
+}
 # Words of now in a question ("still" is not one: "were they still held in August 2025?").
 _NOW = {
-    "en": r"\b(?:now|currently|today|at\s+present|presently|these\s+days|at\s+the\s+moment)\b",
+    "en": r"\b(?:now|currently|today|at\s+present|presently|these\s+days|at\s+the\s+moment|"
+    r"where\s+(?:does|do)\s+(?:\w+\s+){0,3}stand)\b",
     "ru": r"(?<!\w)(?:сейчас|сегодня|теперь|в\s+настоящее\s+время|на\s+данный\s+момент|"
     r"на\s+текущий\s+момент)(?!\w)",
     "be": r"(?<!\w)(?:цяпер|зараз|сёння|на\s+дадзены\s+момант)(?!\w)",
@@ -1266,6 +1329,10 @@ _NOW = {
 # In a question, "after the September 2025 release" asks about the time just after it.
 _AFTER = re.compile(r"(?:\bafter|\bbefore|(?<!\w)после|(?<!\w)перед|(?<!\w)пасля|(?<!\w)перад)"
                     r"\s+(?:the\s+)?$", re.IGNORECASE)  # fmt: skip
+# "until July 2024", "до июля 2024 года", "да кастрычніка 2024 года": the end of a span with no
+# start, a total by then; as a point, its date (a span with both ends is ``_closed_span``).
+_UNTIL = re.compile(r"(?:\buntil|\btill|\bup\s+to|(?<!\w)до|(?<!\w)да)\s+(?:the\s+)?$",
+                    re.IGNORECASE)  # fmt: skip
 _SPAN = {
     "en": r"\b(?:over|in|during|for|throughout)\s+the\s+(?:past|last)\s+(?:(?P<n>\w+)\s+)?"
     r"(?P<unit>years?|months?|decade)\b",
@@ -1290,6 +1357,7 @@ class _QuestionPatterns:
     now: re.Pattern[str]
     span: re.Pattern[str]
     when: re.Pattern[str]
+    still_trend: re.Pattern[str]
 
 
 @cache
@@ -1297,7 +1365,7 @@ def _question_patterns(language: str) -> _QuestionPatterns:
     return _QuestionPatterns(
         *(
             re.compile(table[language], re.IGNORECASE)
-            for table in (_CHANGE, _TREND, _NOW, _SPAN, _WHEN)
+            for table in (_CHANGE, _TREND, _NOW, _SPAN, _WHEN, _STILL_TREND)
         )
     )
 
@@ -1346,12 +1414,14 @@ def question_time(
     comparison words ("has it fallen since 2024", "сравни") in a question that does not ask
     about now; its period is the span asked about, when given ("over the past year", "since
     2020", "в 2025 году"). A point is a date ("in August 2025", "в конце января 2026", "a year
-    ago", "год таму", "after the September 2025 release"), resolved against ``today``; two
+    ago", "год таму", "after the September 2025 release", "until July 2024", "да ліпеня 2024
+    года", "весной прошлого года", "at the end of summer 2025"), resolved against ``today``; two
     points make a series, nested ones are the narrower. Anything else is the current state:
-    words of the present ("now", "still", "сейчас", "па-ранейшаму"), "since 2020" on its own, and
-    a question about now that mentions the past for comparison ("now, compared with a year
-    ago"). A question about when something happened ("when was he arrested?") asks no time of a
-    figure: the current state, unless it names a period.
+    words of the present ("now", "still", "сейчас", "па-ранейшаму"), "since 2020" on its own, a
+    rise or a fall still going on ("is it still growing?", "всё ещё растёт?"), and a question
+    about now that mentions the past for comparison ("now, compared with a year ago"). A
+    question about when something happened ("when was he arrested?") asks no time of a figure:
+    the current state, unless it names a period.
     """
     if language not in LANGUAGES:
         return TimeIntent(TimeKind.CURRENT)
@@ -1364,12 +1434,16 @@ def question_time(
         m
         for m in mentions
         if m.cue is not Cue.RANGE
-        or (m.period.precision != "year" and _AFTER.search(text, 0, m.start))
+        or (
+            m.period.precision != "year"
+            and (_AFTER.search(text, 0, m.start) or _UNTIL.search(text, 0, m.start))
+        )
     ]
     # "в середине августа этого года": the narrower of two nested dates is the one asked about.
     points = [p for p in points if not any(p.period.contains(q.period) and p.period != q.period
                                            for q in points)]  # fmt: skip
-    series = patterns.change.search(text) or (patterns.trend.search(text) and not now)
+    still = bool(patterns.still_trend.search(text))
+    series = patterns.change.search(text) or (patterns.trend.search(text) and not now and not still)
     if series and not when:
         found_span = patterns.span.search(text)
         if found_span:
