@@ -20,8 +20,9 @@ A passage is labelled 1 when it answers (XQuAD: it holds the gold answer; realis
 gold passage, or for a current-state question one with an older figure of the same count, since
 choosing among those is the time stage's job), else 0. Rows are weighted so that each kind of
 labelled data (the realistic sets together, XQuAD, off-topic) counts as much as the others:
-more realistic sets add questions of the product's shape without outweighing XQuAD. The bar is the highest that refuses at most
-``MAX_FALSE_REFUSALS`` of the answerable fitting questions in every language.
+more realistic sets add questions of the product's shape without outweighing XQuAD. The bar is
+the highest that refuses at most ``MAX_FALSE_REFUSALS`` of the answerable fitting questions in
+every language.
 
 Reported on the held-out data (``realistic/test``, XQuAD articles 32-47 and the Belarusian
 XQuAD questions, the other off-topic half): hit@1 per language, false refusals and off-topic
@@ -90,6 +91,7 @@ def source(group: str) -> str:
     """The kind of labelled data a group is, each weighted alike: every realistic set is one
     (``--fit-sets`` adds questions of the product's shape, not weight against XQuAD)."""
     return "realistic" if group.startswith("realistic-") else group
+
 
 #: The most answerable fitting questions the bar may refuse, in every language.
 MAX_FALSE_REFUSALS = 0.05

@@ -920,7 +920,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--set",
         default=None,
-        help="test, dev, train-ngo, train-exile, mixed, dated or a folder (default: test; --validate: all of them)",
+        help="test, dev, train-ngo, train-exile, mixed, dated or a folder"
+        " (default: test; --validate: all of them)",
     )
     parser.add_argument("--validate", action="store_true", help="check the data only, no models")
     parser.add_argument("--output", default=None, help="file name under bench/results/")
