@@ -327,15 +327,6 @@ def _minimums(raw: object) -> Minimums:
 # -- validation ------------------------------------------------------------------------------
 
 
-def chunking_options(config: RetrievalConfig) -> ChunkingOptions:
-    """The chunking options the Indexer derives from ``config`` (``retrieval/indexer.py``)."""
-    return ChunkingOptions(
-        target_sentences=config.target_sentences,
-        min_sentences=min(2, config.target_sentences),
-        max_sentences=max(config.max_sentences, config.target_sentences),
-    )
-
-
 def passages(document: Document, options: ChunkingOptions) -> list[str]:
     """The passage texts the Indexer stores for ``document``."""
     chunks = chunk_text(
@@ -378,7 +369,7 @@ class Validation:
 
 def check_set(s: RealisticSet, *, options: ChunkingOptions | None = None) -> Validation:
     """Check every rule of the data (see the module docstring); never raises for bad data."""
-    options = options or chunking_options(RetrievalConfig())
+    options = options or RetrievalConfig().chunking()
     problems: list[str] = []
     chunked = {d.name: Chunked(document=d, texts=tuple(passages(d, options))) for d in s.documents}
     languages = {d.name: d.metadata["language"] for d in s.documents}

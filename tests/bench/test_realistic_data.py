@@ -20,12 +20,12 @@ from bench.realistic import (
     Question,
     Returned,
     check_set,
-    chunking_options,
     evaluate,
     load_set,
     validate,
     varied,
 )
+from corpus.chunking import ChunkingOptions
 from corpus.store import Store
 from retrieval.config import RetrievalConfig
 from retrieval.indexer import Indexer
@@ -51,11 +51,20 @@ def test_the_benchmark_sets_hold_their_minimums() -> None:
 
 
 def test_the_validator_chunks_as_the_indexer_does(tmp_path: Path) -> None:
-    config = RetrievalConfig(data_dir=tmp_path)
+    # The validator reads the default settings' chunking; the Indexer must split by the same
+    # settings, whatever they are.
     store = Store(data_dir=tmp_path)
     try:
-        indexer = Indexer(config=config, store=store, encoders=dict)
-        assert chunking_options(config) == indexer.chunking
+        for config in (
+            RetrievalConfig(data_dir=tmp_path),
+            RetrievalConfig(data_dir=tmp_path, target_sentences=1, max_sentences=2),
+        ):
+            indexer = Indexer(config=config, store=store, encoders=dict)
+            assert indexer.chunking == config.chunking()
+        assert RetrievalConfig().chunking() == ChunkingOptions()
+        assert RetrievalConfig(target_sentences=1, max_sentences=2).chunking() == ChunkingOptions(
+            target_sentences=1, min_sentences=1, max_sentences=2
+        )
     finally:
         store.close()
 
