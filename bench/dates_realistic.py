@@ -5,13 +5,13 @@ Run: PYTHONPATH=. .venv/bin/python bench/dates_realistic.py [--root bench/realis
 Reads each set under ``--root`` (``dev/``, ``test/``): its documents and TIMELINE.md. Every table
 row of TIMELINE.md with an as-of day, a figure and the documents stating it gives checks: each
 sentence of those documents that contains the figure is dated the way the lead's store will date
-it (``sentence_dates`` over its passage, then ``passage_as_of``) and compared with the row's day.
-A date counts as right when it is within ``TOLERANCE_DAYS`` of that day (the timeline writes
-"the end of October" as 1 November). Beside it: what a passage gets today, its document's
-publication date. Then the set's questions.yaml: ``question_time`` (today as TIMELINE.md says)
-must find the current state for its current-state and trap questions, a point within
-``TOLERANCE_DAYS`` of the figure's as-of date for point-in-time and disagreement questions, and a
-series for series questions. Prints the rates per set and language, and every miss.
+it (``sentence_dates`` over its passage, then ``passage_as_of`` with ``looks_back``) and compared
+with the row's day. A date counts as right when it is within ``TOLERANCE_DAYS`` of that day (the
+timeline writes "the end of October" as 1 November). Beside it: what a passage gets today, its
+document's publication date. Then the set's questions.yaml: ``question_time`` (today as
+TIMELINE.md says) must find the current state for its current-state and trap questions, a point
+within ``TOLERANCE_DAYS`` of the figure's as-of date for point-in-time and disagreement questions,
+and a series for series questions. Prints the rates per set and language, and every miss.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from corpus.dates import (
     TimeKind,
     document_as_of,
     figure_dates,
+    looks_back,
     passage_as_of,
     question_time,
     sentence_dates,
@@ -129,7 +130,12 @@ def checks(root: Path) -> list[Check]:
                 for index, sentence in enumerate(sentences):
                     if not pattern.search(sentence):
                         continue
-                    period = passage_as_of(dated, index, own)
+                    back = [
+                        d is not None
+                        and looks_back(s, language=language, published=published, current=own)
+                        for d, s in zip(dated, sentences, strict=True)
+                    ]
+                    period = passage_as_of(dated, index, own, back)
                     figures = figure_dates(
                         sentence, language=language, published=published, current=own
                     )

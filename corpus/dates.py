@@ -105,6 +105,10 @@ class Mention:
     period: Period
     cue: Cue
     explicit_year: bool
+    #: Stated looking back from the text's own present ("a year ago", "last year", "летась",
+    #: "ещё в мае", "as early as May"): the date of this statement only, not the time the
+    #: sentences after it speak of (``passage_as_of``).
+    looks_back: bool = False
 
 
 class TimeKind(StrEnum):
@@ -271,7 +275,7 @@ _SPEC: dict[str, dict[str, str]] = {
         r"beginning|up\s+to|prior\s+to)\s+(?:the\s+)?$",
         "range_clause": r"\b(?:since|until|till)\b[^,;:.\d]{0,60}$",
         "preposition": r"\b(?:in|of|on|at|by|since|from|until|till|to|through|during|over|"
-        r"throughout|before|after|for|between|around|about|as\s+of)\s+(?:the\s+)?$",
+        r"throughout|before|after|for|between|around|about|as\s+of|as\s+early\s+as)\s+(?:the\s+)?$",
         "event": r"\b(?:arrested|detained|sentenced|convicted|jailed|imprisoned|born|died|killed|"
         r"elected|founded|appointed|charged|tried|extradited|deported|abducted|kidnapped|"
         r"exiled|fired|dismissed)\b(?:\W+\w+){0,4}\W*$",
@@ -283,6 +287,7 @@ _SPEC: dict[str, dict[str, str]] = {
         r"dollars?|roubles?|rubles?|BYN|USD|EUR)\b",
         "attributive": r"\s+(?:count|counts|figure|figures|report|list|total|update|tally|data|"
         r"numbers|statistics|census|survey)\b",
+        "looking_back": r"\b(?:as\s+early\s+as|back\s+in|already\s+(?:in|by|on))\s+(?:the\s+)?$",
         "future": r"\b(?:will|shall|plans?\s+to|planned\s+to|expected\s+to|going\s+to|"
         r"promised\s+to|intends?\s+to)\b",
         "present": r"\b(?:now|currently|at\s+present|presently|today|still|to\s+date|so\s+far|"
@@ -324,6 +329,7 @@ _SPEC: dict[str, dict[str, str]] = {
         "figure_words": r"(?<!\w)(?:сот(?:ни|ен|ню|ня)|тысяч\w*|десят(?:ки|ков|ка))(?!\w)",
         "unit_after": r"\s*(?:лет|год\w*|месяц\w*|недел\w*|дн[яейю]\w*|день|сут\w*|час\w*|раз|"
         r"евро|доллар\w*|рубл\w*|руб\.?|BYN|USD|EUR)(?!\w)",
+        "looking_back": r"(?<!\w)(?:ещ[её]|уже)\s+(?:(?:в|во|на|к)\s+)?$",
         "future": r"(?<!\w)(?:будут|будет|планиру\w*|собира\w*|намерен\w*|обеща\w*|"
         r"ожида\w*)(?!\w)",
         "present": r"(?<!\w)(?:сейчас|в\s+настоящее\s+время|на\s+сегодня(?:шний\s+день)?|"
@@ -365,6 +371,7 @@ _SPEC: dict[str, dict[str, str]] = {
         "figure_words": r"(?<!\w)(?:сотн\w*|соцень|тысяч\w*|дзясятк\w*|дзясятак)(?!\w)",
         "unit_after": r"\s*(?:гад\w*|год\w*|месяц\w*|тыдз\w*|тыдн\w*|дз[её]н\w*|дні|сут\w*|"
         r"гадзін\w*|раз\w*|еўра|долар\w*|рубл\w*|руб\.?|BYN|USD|EUR)(?!\w)",
+        "looking_back": r"(?<!\w)(?:яшчэ|ужо)\s+(?:(?:у|ў|в|на|да)\s+)?$",
         "future": r"(?<!\w)(?:будуць|будзе|плану\w*|збіра\w*|абяца\w*|чака\w*)(?!\w)",
         "present": r"(?<!\w)(?:цяпер|зараз|на\s+сёння(?:шні\s+дзень)?|сёння|па-ранейшаму|"
         r"дагэтуль|усё\s+яшчэ|да\s+гэтага\s+часу|на\s+дадзены\s+момант|застаюцца|застаецца)"
@@ -406,6 +413,8 @@ _SEASON_ADVERB = re.compile(
 _LAST = re.compile(r"last|прошл|мінул", re.I)
 _THIS = re.compile(r"this|эт|текущ|гэт|бягуч", re.I)
 _BEFORE_LAST = re.compile(r"позапрошл|пазамінул|пазалетась", re.I)
+#: A calendar word or season that looks back from the present ("last year", "летась").
+_LOOKS_BACK = re.compile(r"last|прошл|мінул|летась", re.I)
 _UNIT = (
     (re.compile(r"year|год|лет|гад|летась|сёлета", re.I), "year"),
     (re.compile(r"month|месяц", re.I), "month"),
@@ -438,6 +447,7 @@ class _Grammar:
     unit_after: re.Pattern[str]
     present: re.Pattern[str]
     future: re.Pattern[str]
+    looking_back: re.Pattern[str]
     attributive: re.Pattern[str]
 
 
@@ -533,6 +543,7 @@ def _grammar(language: str, question: bool) -> _Grammar:
         unit_after=compiled(spec["unit_after"]),
         present=compiled(spec["present"]),
         future=compiled(spec["future"]),
+        looking_back=compiled(spec["looking_back"]),
         attributive=compiled(spec.get("attributive", r"(?!x)x")),
     )
 
@@ -1001,7 +1012,14 @@ def _find(
             # already is (a dash before a digit); the first end is known only now.
             found[-1] = replace(found[-1], cue=Cue.RANGE)
             cue = Cue.RANGE
-        mention = Mention(start, match.end(), text[start : match.end()], within, cue, explicit_year)
+        looks_back = (
+            kind in ("ago", "earlier")
+            or (kind in ("calendar", "season") and _LOOKS_BACK.search(core_text) is not None)
+            or grammar.looking_back.search(window) is not None
+        )
+        mention = Mention(
+            start, match.end(), text[start : match.end()], within, cue, explicit_year, looks_back
+        )
         season = kind == "season" and not explicit_year
         if found and season != yearless[-1]:
             merged = _season_of_year(
@@ -1035,7 +1053,13 @@ def _season_of_year(
     first, last = SEASONS[name]
     period = Period.months(year.period.start.year, first, last)
     return Mention(
-        before.start, after.end, text[before.start : after.end], period, before.cue, True
+        before.start,
+        after.end,
+        text[before.start : after.end],
+        period,
+        before.cue,
+        True,
+        before.looks_back or after.looks_back,
     )
 
 
@@ -1112,10 +1136,42 @@ def _as_of(
     options: DateOptions,
 ) -> Period | None:
     """``as_of`` with the date "a year earlier" counts back from when the sentence gives none."""
+    found = _stated(sentence, language, published, current, anchor, options)
+    return found[0] if found is not None else None
+
+
+def looks_back(
+    sentence: str,
+    *,
+    language: str,
+    published: Period,
+    current: Period | None = None,
+    options: DateOptions = DEFAULT_OPTIONS,
+) -> bool:
+    """Whether the sentence's as-of date is stated looking back from the text's present ("A
+    year ago there were 858", "Летась у гэты ж час ...", "The list passed a thousand as early
+    as May"): it dates that statement only, while the sentences after it speak of the present
+    again ("... Already 718 have been convicted"), so ``passage_as_of`` does not carry it on."""
+    if language not in LANGUAGES:
+        return False
+    found = _stated(sentence, language, published, current, current, options)
+    return found is not None and found[1]
+
+
+def _stated(
+    sentence: str,
+    language: str,
+    published: Period,
+    current: Period | None,
+    anchor: Period | None,
+    options: DateOptions,
+) -> tuple[Period, bool] | None:
+    """A sentence's as-of date (``as_of``) and whether it is stated looking back
+    (``Mention.looks_back``)."""
     text = _prepare(sentence, language)
     mentions = _find(text, language, published, False, False, options, anchor)
     if not options.cues:
-        return mentions[0].period if mentions else None
+        return (mentions[0].period, mentions[0].looks_back) if mentions else None
     grammar = _grammar(language, False)
     usable = [m for m in mentions if m.cue in (Cue.AS_OF, Cue.PLAIN)]
     if grammar.future.search(text):
@@ -1123,16 +1179,16 @@ def _as_of(
         usable = [m for m in usable if m.explicit_year]
     strong = [m for m in usable if m.cue is Cue.AS_OF]
     if strong:
-        return strong[0].period
+        return strong[0].period, strong[0].looks_back
     span = _closed_span(text, mentions)
     figure = (span is not None or bool(usable)) and _has_figure(text, mentions, grammar)
     if span is not None and figure:
         # "From January to April 2026, 74 organisations were listed": a total over the span.
-        return span
+        return span, False
     if usable and figure:
-        return usable[0].period
+        return usable[0].period, usable[0].looks_back
     if grammar.present.search(text):
-        return current or published
+        return current or published, False
     return None
 
 
@@ -1192,19 +1248,32 @@ def document_as_of(
     return published
 
 
-def passage_as_of(dates: Sequence[Period | None], index: int, published: Period) -> Period:
+def passage_as_of(
+    dates: Sequence[Period | None],
+    index: int,
+    published: Period,
+    looking_back: Sequence[bool] = (),
+) -> Period:
     """The date sentence ``index`` of a passage is true at: its own explicit date, else the
     nearest explicit one before it in the passage, else after it, else ``published`` (better:
-    the document's own date, ``document_as_of``)."""
+    the document's own date, ``document_as_of``). A date stated looking back from the present
+    (``looking_back[i]``, see ``looks_back``: "A year ago there were 858.") is its own
+    sentence's only: the sentences around it speak of the present."""
     if not 0 <= index < len(dates):
         raise IndexError(f"sentence {index} of a passage of {len(dates)}")
-    for i in range(index, -1, -1):
-        found = dates[i]
-        if found is not None:
+    own = dates[index]
+    if own is not None:
+        return own
+
+    def carried(i: int) -> Period | None:
+        return None if i < len(looking_back) and looking_back[i] else dates[i]
+
+    for i in range(index - 1, -1, -1):
+        if (found := carried(i)) is not None:
             return found
-    for later in dates[index + 1 :]:
-        if later is not None:
-            return later
+    for i in range(index + 1, len(dates)):
+        if (found := carried(i)) is not None:
+            return found
     return published
 
 

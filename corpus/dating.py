@@ -11,7 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from corpus.dates import Figure, document_as_of, figure_dates, passage_as_of, sentence_dates
+from corpus.dates import (
+    Figure,
+    document_as_of,
+    figure_dates,
+    looks_back,
+    passage_as_of,
+    sentence_dates,
+)
 from corpus.models import Span
 from corpus.periods import Period
 
@@ -44,21 +51,56 @@ def date_passages(
     return current.iso(), dated
 
 
-def as_of(dates: Sequence[str | None], index: int, document: str) -> tuple[Period, int | None]:
+def as_of(
+    dates: Sequence[str | None],
+    index: int,
+    document: str,
+    *,
+    sentences: Sequence[str] = (),
+    language: str = "",
+    published: str | None = None,
+) -> tuple[Period, int | None]:
     """The date sentence ``index`` of a passage is true at, and which sentence of the passage
     states it: its own date, else the nearest before it, else after it (``passage_as_of``);
-    ``None`` when no sentence does and the date is the document's own."""
+    ``None`` when no sentence does and the date is the document's own.
+
+    With the passage's ``sentences`` (its ``language``, its document's ``published`` date), a
+    date stated looking back ("A year ago there were 858.", ``dates.looks_back``) stays its own
+    sentence's."""
     periods = [Period.from_iso(d) if d else None for d in dates]
     fallback = Period.from_iso(document)
     if not periods:
         return fallback, None
     index = min(max(index, 0), len(periods) - 1)
-    found = passage_as_of(periods, index, fallback)
-    stated = [i for i, p in enumerate(periods) if p is not None]
-    if not stated:
-        return found, None
-    before = [i for i in stated if i <= index]
-    return found, before[-1] if before else stated[0]
+    back = [
+        p is not None
+        and i != index
+        and i < len(sentences)
+        and _looks_back(sentences[i], language, published or document, document)
+        for i, p in enumerate(periods)
+    ]
+    found = passage_as_of(periods, index, fallback, back)
+    stated = [i for i, p in enumerate(periods) if p is not None and not back[i]]
+    if periods[index] is not None:
+        return found, index
+    before = [i for i in stated if i < index]
+    after = [i for i in stated if i > index]
+    return found, before[-1] if before else after[0] if after else None
+
+
+#: Sentences whose looking back is remembered (``_looks_back``): a passage is dated each time
+#: it is ranked and shown.
+LOOKS_BACK_CACHE = 4096
+
+
+@lru_cache(maxsize=LOOKS_BACK_CACHE)
+def _looks_back(sentence: str, language: str, published: str, current: str) -> bool:
+    return looks_back(
+        sentence,
+        language=language,
+        published=Period.from_iso(published),
+        current=Period.from_iso(current),
+    )
 
 
 #: Figures of this many (sentence, language, date) remembered: a passage's answering sentence is

@@ -449,7 +449,14 @@ def _dated(
     document = source.as_of or source.published
 
     def statement(index: int) -> tuple[Period, int | None, str | None, float | None]:
-        period, stated = as_of(passage.dates, index, document)
+        period, stated = as_of(
+            passage.dates,
+            index,
+            document,
+            sentences=texts,
+            language=passage.language,
+            published=source.published,
+        )
         found = figures_of(texts[index], language=passage.language, as_of=period)
         chosen = _figure(
             texts[index], found, language=passage.language, about=about, counting=counting

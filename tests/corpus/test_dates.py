@@ -19,6 +19,7 @@ from corpus.dates import (
     document_as_of,
     figure_dates,
     find_dates,
+    looks_back,
     passage_as_of,
     question_time,
     sentence_dates,
@@ -318,6 +319,59 @@ def test_passage_dates_fall_back_to_neighbours_then_publication() -> None:
     assert passage_as_of((None, None), 1, published) == published
     with pytest.raises(IndexError):
         passage_as_of(found, 3, published)
+
+
+@pytest.mark.parametrize(
+    ("language", "sentence", "expected"),
+    [
+        ("en", "A year ago, 858 people were on the list.", True),
+        ("en", "Twelve months earlier there were 858.", True),
+        ("en", "Last year 858 people were on the list.", True),
+        ("en", "The list passed 1,000 names as early as May.", True),
+        ("en", "In May 2026, 1,000 people were on the list.", False),
+        ("en", "This year 300 people were convicted.", False),
+        ("ru", "Год назад в списке было 858 человек.", True),
+        ("ru", "Отметку в тысячу человек список преодолел ещё в мае.", True),
+        ("ru", "В прошлом году в списке было 858 человек.", True),
+        ("ru", "По состоянию на 1 августа 2026 года в списке 1 071 человек.", False),
+        ("ru", "В мае в списке была тысяча человек.", False),
+        ("be", "Летась у гэты ж час у спісе было 858 чалавек.", True),
+        ("be", "Год таму ў спісе было 858 чалавек.", True),
+        ("be", "Спіс перавысіў тысячу чалавек яшчэ ў траўні.", True),
+        ("be", "На 1 лістапада 2026 года ў спісе 1146 чалавек.", False),
+        ("be", "Сёлета асудзілі 300 чалавек.", False),
+        # A sentence without a date looks back at nothing.
+        ("be", "Ужо завочна асуджаныя 718 чалавек.", False),
+    ],
+)
+def test_looks_back(language: str, sentence: str, expected: bool) -> None:
+    published = Period.from_iso("2026-11-05")
+    # "Earlier" counts back from a date before it: the document's own, here its publication.
+    found = looks_back(sentence, language=language, published=published, current=published)
+    assert found is expected
+
+
+def test_a_date_looking_back_is_its_own_sentence_only() -> None:
+    published = Period.from_iso("2026-11-05")
+    current = Period.from_iso("2026-11-01")
+    sentences = [
+        "На 1 лістапада 2026 года справы былі заведзеныя супраць 1146 беларусаў.",
+        "Летась у гэты ж час у спісе было 858 чалавек.",
+        "Праваабаронцы тлумачаць рост новымі справамі.",
+        "Ужо завочна асуджаныя 718 чалавек з тых, хто трапіў у спіс.",
+    ]
+    found = sentence_dates(sentences, language="be", published=published, current=current)
+    assert same(found[1], "2025")
+    assert found[2] is None and found[3] is None
+    back = [looks_back(s, language="be", published=published, current=current) for s in sentences]
+    assert back == [False, True, False, False]
+    # The sentences after "last year" speak of the present again: the date before it carries.
+    assert same(passage_as_of(found, 3, current, back), "2026-11-01")
+    assert same(passage_as_of(found, 1, current, back), "2025")  # its own date stays
+    # Without the flags, the old rule: the nearest date before.
+    assert same(passage_as_of(found, 3, current), "2025")
+    # Nothing else in the passage: the document's own date.
+    assert passage_as_of(found[1:], 2, current, back[1:]) == current
 
 
 def test_a_year_earlier_counts_back_from_the_date_before_it() -> None:
