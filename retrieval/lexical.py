@@ -11,7 +11,8 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
@@ -58,6 +59,8 @@ _STOPWORDS = {
 }
 
 _stemmer_lock = threading.Lock()
+#: Countries whose passages ``LexicalIndex.mentioning`` keeps (each an array of passage ids).
+_MENTIONS_CACHE = 64
 _BE_TO_RU = str.maketrans({"і": "и", "ў": "в", "'": "ъ", "’": "ъ"})
 
 
@@ -125,6 +128,10 @@ class LexicalIndex:
         # bm25s keeps scores column-major by token: the column lengths are document frequencies.
         scores = getattr(bm25, "scores", None) or {}
         self._df_indptr = np.asarray(scores.get("indptr", np.zeros(1)), dtype=np.int64)
+        self._postings = np.asarray(scores.get("indices", np.zeros(0)), dtype=np.int64)
+        # Passages that name a country, by its names (``mentioning``).
+        self._mentions: OrderedDict[tuple[object, ...], np.ndarray] = OrderedDict()
+        self._mentions_lock = threading.Lock()
 
     @classmethod
     def build(cls, passages: Sequence[tuple[int, str, str]]) -> LexicalIndex:
@@ -197,6 +204,46 @@ class LexicalIndex:
             for t in tokens
             if not t[0].isdigit() and t not in self._vocab and _latin_prefix(t) not in self._latin
         ]
+
+    def mentioning(
+        self, names: Sequence[tuple[str, ...]], *, prefix: Callable[[str], str]
+    ) -> np.ndarray:
+        """The ids (sorted) of the passages that have every word of one of these names
+        (stemmed tokens), a passage's word counting when it starts with ``prefix(stem)`` (the
+        stem's first letters: "german" and "germani", "египт" and "египет" are one name).
+        Cached: a few countries are asked about again and again."""
+        key = (tuple(names), prefix)
+        with self._mentions_lock:
+            found = self._mentions.get(key)
+            if found is not None:
+                self._mentions.move_to_end(key)
+                return found
+        rows: list[np.ndarray] = []
+        for name in names:
+            having: np.ndarray | None = None
+            for stem in name:
+                positions = self._starting_with(prefix(stem))
+                having = positions if having is None else np.intersect1d(having, positions)
+                if not len(having):
+                    break
+            if having is not None:
+                rows.append(having)
+        found = np.unique(self.ids[np.concatenate(rows)]) if rows else np.zeros(0, np.int64)
+        with self._mentions_lock:
+            self._mentions[key] = found
+            while len(self._mentions) > _MENTIONS_CACHE:
+                self._mentions.popitem(last=False)
+        return found
+
+    def _starting_with(self, start: str) -> np.ndarray:
+        """The positions (sorted) of the passages with a token that starts with ``start``."""
+        tokens = [i for t, i in self._vocab.items() if t.startswith(start)]
+        positions = [
+            self._postings[self._df_indptr[t] : self._df_indptr[t + 1]]
+            for t in tokens
+            if t + 1 < len(self._df_indptr)
+        ]
+        return np.unique(np.concatenate(positions)) if positions else np.zeros(0, np.int64)
 
     def scores(self, tokens: Sequence[str], passage_ids: Sequence[int]) -> dict[int, float]:
         """BM25 scores of these passages (for candidates found by other channels)."""

@@ -101,6 +101,9 @@ FEATURES = (
     # corpus never mentions is likely not answered by it.
     "unknown",
     "unknown_any",
+    # The question names a country the passage's document never names, in any language
+    # ("political prisoners in Venezuela" over reports on Belarus); read by the decision only.
+    "elsewhere",
 )
 
 
@@ -120,7 +123,7 @@ class LinearModel(_Frozen):
 #: Features that do not rank: computed for each passage's answering sentence once the ranking
 #: has chosen it (``stages.translated``), read by the calibration. ``bench/fit.py`` gives them no
 #: ranking weight.
-DECISION_ONLY = frozenset({"cross_coverage"})
+DECISION_ONLY = frozenset({"cross_coverage", "elsewhere"})
 
 #: What the calibration reads besides the ranking logit: the ranking compares passages of one
 #: question, so what is the same for all of them (words the corpus never uses) and how good
@@ -132,6 +135,7 @@ CALIBRATION_FEATURES = (
     "coverage",
     "cross_coverage",
     "cross_language",
+    "elsewhere",
 )
 
 

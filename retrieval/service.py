@@ -39,7 +39,8 @@ from retrieval.highlight import (
     terms_of,
 )
 from retrieval.index_files import IndexFiles, Lease, Manifest
-from retrieval.lexical import LexicalIndex, Term, terms
+from retrieval.lexical import LexicalIndex, Term, terms, tokenize
+from retrieval.places import countries, document_prefix, named_in, names_of
 from retrieval.policy import DENSE, LEXICAL, Policy
 from retrieval.question import AnswerType
 from retrieval.stages import (
@@ -49,6 +50,7 @@ from retrieval.stages import (
     Ranked,
     decide,
     first_stage,
+    placed,
     plan,
     rerank,
     translated,
@@ -268,9 +270,34 @@ class Retriever:
             unknown=seen * len(unknown) / len(words) if words else 0.0,
             unknown_any=seen >= 1.0 and any(len(t) >= _RARE for t in unknown),
         )
-        return planned, translated(
-            ranked, self._translated(planned, ranked, policy), policy.rerank.model
+        ranked = translated(ranked, self._translated(planned, ranked, policy), policy.rerank.model)
+        return planned, placed(ranked, self._elsewhere(words, ranked))
+
+    def _elsewhere(self, words: Sequence[str], ranked: Sequence[Ranked]) -> dict[int, float]:
+        """By passage id, 1 when the question (its stemmed ``words``) names countries and the
+        passage's document (its passages and title) names none of them in any language, else
+        0; empty when the question names none ("how many remain in Belarus while Lithuania
+        argues about potash" is answered by a report that never names Lithuania)."""
+        named = countries(words)
+        if not named or not ranked:
+            return {}
+        mentioned = [
+            self.lexical.mentioning(names_of(code), prefix=document_prefix) for code in named
+        ]
+        source_ids = list(dict.fromkeys(r.passage.source_id for r in ranked))
+        documents = self.store.corpus.passage_ids_by_source(source_ids)
+        owners = [source_id for source_id, own in documents.items() for _ in own]
+        ids = np.array([i for own in documents.values() for i in own], dtype=np.int64)
+        hit = np.isin(ids, np.concatenate(mentioned))
+        naming = {owners[i] for i in np.flatnonzero(hit).tolist()}
+        # A document may name the country in its title only ("На канец кастрычніка ў Беларусі").
+        rest = [source_id for source_id in source_ids if source_id not in naming]
+        naming.update(
+            s.id
+            for s in self.store.corpus.sources_by_id(rest).values()
+            if named_in(tokenize(s.title, s.language), named)
         )
+        return {row.passage.id: 0.0 if row.passage.source_id in naming else 1.0 for row in ranked}
 
     def _candidates(self, planned: Plan, policy: Policy) -> list[Candidate]:
         """Search every channel, shortlist, and gather what stage 2 reads for the shortlist."""

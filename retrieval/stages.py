@@ -185,6 +185,8 @@ def rerank(
             "cross_dense": dense if cross else 0.0,
             "unknown": unknown,
             "unknown_any": 1.0 if unknown_any else 0.0,
+            # Filled in by ``placed`` (it reads the store).
+            "elsewhere": 0.0,
         }
         ranked.append(
             Ranked(passage=passage, score=model.logit(features), best=best, features=features)
@@ -201,14 +203,29 @@ def translated(
     answering sentence has with translations credited. Computed once the ranking has chosen
     each passage's answering sentence; when ``model`` gives it a weight, the logits gain it
     and the shortlist is re-sorted (stable), else the order does not change."""
-    weight = model.weights.get("cross_coverage", 0.0) if model is not None else 0.0
+    return _with_feature(ranked, "cross_coverage", coverage, model)
+
+
+def placed(ranked: Sequence[Ranked], elsewhere: Mapping[int, float]) -> list[Ranked]:
+    """``ranked`` with ``elsewhere`` set, by passage id: 1 when the question names a country
+    the passage's document never names (``retrieval/places.py``). For the decision only: the
+    order does not change."""
+    return _with_feature(ranked, "elsewhere", elsewhere, None)
+
+
+def _with_feature(
+    ranked: Sequence[Ranked], name: str, values: Mapping[int, float], model: LinearModel | None
+) -> list[Ranked]:
+    """``ranked`` with feature ``name`` set from ``values`` (by passage id); re-sorted when
+    ``model`` weighs it."""
+    weight = model.weights.get(name, 0.0) if model is not None else 0.0
     out = [
         replace(
             row,
-            features={**row.features, "cross_coverage": coverage[row.passage.id]},
-            score=row.score + weight * coverage[row.passage.id],
+            features={**row.features, name: values[row.passage.id]},
+            score=row.score + weight * values[row.passage.id],
         )
-        if row.passage.id in coverage
+        if row.passage.id in values
         else row
         for row in ranked
     ]

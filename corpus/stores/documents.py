@@ -98,6 +98,20 @@ class CorpusStore:
         )
         return {row[0]: _passage(row) for row in rows}
 
+    def passage_ids_by_source(self, source_ids: Sequence[str]) -> dict[str, frozenset[int]]:
+        """The ids of each of these sources' passages (sources removed since are left out)."""
+        if not source_ids:
+            return {}
+        unique = list(dict.fromkeys(source_ids))
+        marks = ",".join("?" * len(unique))
+        rows = self.database.execute(
+            f"SELECT source_id, id FROM passages WHERE source_id IN ({marks})", tuple(unique)
+        )
+        found: dict[str, set[int]] = {}
+        for source_id, passage_id in rows:
+            found.setdefault(source_id, set()).add(int(passage_id))
+        return {source_id: frozenset(ids) for source_id, ids in found.items()}
+
     def snapshot(self) -> tuple[int, list[Passage]]:
         """The corpus version and all its passages, read in one transaction."""
         with self.database.snapshot() as db:

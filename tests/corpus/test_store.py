@@ -138,6 +138,10 @@ def test_reads_agree_with_what_was_written(open_store: Callable[[], Store]) -> N
     version, passages = store.corpus.snapshot()
     assert version == 1 and [p.source_id for p in passages] == [source.id] * len(chunks)
     assert store.corpus.passages([p.id for p in passages]) == {p.id: p for p in passages}
+    assert store.corpus.passage_ids_by_source([source.id, "missing", source.id]) == {
+        source.id: frozenset(p.id for p in passages)
+    }
+    assert store.corpus.passage_ids_by_source([]) == {}
     assert passages[0].sentence_texts()[0] == "First sentence of it."
     stats = store.corpus.stats()
     assert (stats.sources, stats.passages) == (1, len(chunks)) and stats.updated_at

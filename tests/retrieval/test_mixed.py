@@ -81,3 +81,37 @@ def test_a_passage_in_another_language_is_credited_for_translations_of_the_quest
     assert bison.features["cross_language"] == 1.0
     assert bison.features["cross_coverage"] > 0.0
     assert all(r.features["cross_coverage"] == 0.0 for r in ranked if r.passage.language == "ru")
+
+
+def test_a_country_no_document_names_marks_every_passage(mixed: Services) -> None:
+    _, ranked = mixed.library.retriever.rank("Сколько зубров насчитали в Канаде?")
+    assert ranked and all(r.features["elsewhere"] == 1.0 for r in ranked)
+
+
+def test_a_country_named_in_another_language_and_as_an_adjective_is_named(
+    mixed: Services,
+) -> None:
+    # The English census names Belarus only as "the Belarusian part"; the castles never do.
+    _, ranked = mixed.library.retriever.rank("Сколько зубров насчитали в Беларуси?")
+    sources = mixed.store.corpus.sources_by_id([r.passage.source_id for r in ranked])
+    by_file = {
+        FILES[sources[r.passage.source_id].identity]: r.features["elsewhere"] for r in ranked
+    }
+    assert by_file["bison-census-en.md"] == 0.0
+    assert by_file["mir-castle-ru.md"] == 1.0
+    _, plain = mixed.library.retriever.rank("Сколько зубров насчитали в пуще?")
+    assert all(r.features["elsewhere"] == 0.0 for r in plain)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many bison were counted in Poland?",
+        "Сколько зубров насчитали в Канаде?",
+        "Колькі зуброў налічылі ў Казахстане?",
+    ],
+)
+def test_a_question_about_a_country_no_document_names_is_refused(
+    mixed: Services, question: str
+) -> None:
+    assert not mixed.library.search(question).answered

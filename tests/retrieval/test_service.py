@@ -61,6 +61,26 @@ def test_off_topic_questions_are_not_answered(seeded: Services, question: str) -
     assert answer.hits == ()
 
 
+@pytest.mark.parametrize(
+    ("elsewhere", "here"),
+    [
+        (
+            "How many political prisoners are there in Venezuela?",
+            "How many political prisoners are there in Belarus?",
+        ),
+        ("Сколько политзаключённых в Никарагуа?", "Сколько политзаключённых остаётся в Беларуси?"),
+        ("Колькі палітвязняў у Венесуэле?", "Колькі палітвязняў застаецца ў Беларусі?"),
+    ],
+)
+def test_the_same_question_about_a_country_the_report_never_names_is_refused(
+    seeded: Services, elsewhere: str, here: str
+) -> None:
+    # The seed is about Belarus: the question's words, its kind of answer and its closeness
+    # to the article are the same for both; only the country the article never names differs.
+    assert not seeded.library.search(elsewhere).answered
+    assert seeded.library.search(here).answered
+
+
 def test_answer_json_has_the_documented_shape(seeded: Services) -> None:
     data = json.loads(json.dumps(seeded.library.search(CANONICAL, k=2).to_json()))
     assert set(data) == {"question", "answered", "time", "hits", "earlier", "differs"}

@@ -13,7 +13,16 @@ from corpus.models import Passage
 from corpus.periods import Period
 from retrieval.errors import QuestionRejected
 from retrieval.policy import DENSE, FEATURES, LEXICAL, Calibration, LinearModel, Policy
-from retrieval.stages import Candidate, Ranked, decide, first_stage, plan, rerank, translated
+from retrieval.stages import (
+    Candidate,
+    Ranked,
+    decide,
+    first_stage,
+    placed,
+    plan,
+    rerank,
+    translated,
+)
 from tests.documents import sentences_passage as passage
 
 
@@ -236,6 +245,34 @@ def test_translated_coverage_is_set_for_the_given_passages_and_changes_no_order(
     assert features[1]["cross_coverage"] == 0.0
     assert features[2]["cross_coverage"] == pytest.approx(0.8)
     assert features[2]["coverage"] == 0.0
+
+
+def test_placed_marks_passages_of_documents_that_never_name_the_country_and_keeps_order() -> None:
+    planned = plan("how many political prisoners are there in venezuela", Policy())
+    first = passage(1, ["As of 1 November, 1,080 political prisoners were held."])
+    second = passage(2, ["In Venezuela rights groups count 800."])
+    ranked = rerank(
+        planned,
+        [
+            candidate(first, dense=0.9, lexical=1.0, cosines=[0.9], coverage=[0.6]),
+            candidate(second, dense=0.5, lexical=0.5, cosines=[0.5], coverage=[0.9]),
+        ],
+        with_model(),
+    )
+    assert all(r.features["elsewhere"] == 0.0 for r in ranked)
+    out = placed(ranked, {1: 1.0, 2: 0.0})
+    assert [r.passage.id for r in out] == [r.passage.id for r in ranked]
+    assert [r.score for r in out] == [r.score for r in ranked]
+    assert {r.passage.id: r.features["elsewhere"] for r in out} == {1: 1.0, 2: 0.0}
+    # A question that names no country leaves every passage at 0.
+    assert placed(ranked, {}) == ranked
+
+
+def test_a_country_the_document_never_names_lowers_the_calibrated_probability() -> None:
+    calibration = Policy().decide.calibration
+    features = {name: 0.5 for name in FEATURES} | {"elsewhere": 0.0}
+    here = calibration.probability(30.0, features)
+    assert calibration.probability(30.0, features | {"elsewhere": 1.0}) < here
 
 
 def test_translated_coverage_given_a_weight_raises_the_logit_and_resorts() -> None:
