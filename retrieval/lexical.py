@@ -206,13 +206,14 @@ class LexicalIndex:
         ]
 
     def mentioning(
-        self, names: Sequence[tuple[str, ...]], *, prefix: Callable[[str], str]
+        self, names: Sequence[tuple[str, ...]], *, match: Callable[[str], tuple[str, bool]]
     ) -> np.ndarray:
         """The ids (sorted) of the passages that have every word of one of these names
-        (stemmed tokens), a passage's word counting when it starts with ``prefix(stem)`` (the
-        stem's first letters: "german" and "germani", "египт" and "египет" are one name).
-        Cached: a few countries are asked about again and again."""
-        key = (tuple(names), prefix)
+        (stemmed tokens); ``match(stem)`` says which tokens are the word: those that start
+        with a prefix (the stem's first letters: "german" and "germani", "египт" and "египет"
+        are one name), or that are exactly it. Cached: a few countries are asked about again
+        and again."""
+        key = (tuple(names), match)
         with self._mentions_lock:
             found = self._mentions.get(key)
             if found is not None:
@@ -222,7 +223,7 @@ class LexicalIndex:
         for name in names:
             having: np.ndarray | None = None
             for stem in name:
-                positions = self._starting_with(prefix(stem))
+                positions = self._having(*match(stem))
                 having = positions if having is None else np.intersect1d(having, positions)
                 if not len(having):
                     break
@@ -235,9 +236,13 @@ class LexicalIndex:
                 self._mentions.popitem(last=False)
         return found
 
-    def _starting_with(self, start: str) -> np.ndarray:
-        """The positions (sorted) of the passages with a token that starts with ``start``."""
-        tokens = [i for t, i in self._vocab.items() if t.startswith(start)]
+    def _having(self, start: str, exact: bool) -> np.ndarray:
+        """The positions (sorted) of the passages with the token ``start`` or (not ``exact``)
+        a token that starts with it."""
+        if exact:
+            tokens = [self._vocab[start]] if start in self._vocab else []
+        else:
+            tokens = [i for t, i in self._vocab.items() if t.startswith(start)]
         positions = [
             self._postings[self._df_indptr[t] : self._df_indptr[t + 1]]
             for t in tokens

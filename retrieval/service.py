@@ -40,7 +40,7 @@ from retrieval.highlight import (
 )
 from retrieval.index_files import IndexFiles, Lease, Manifest
 from retrieval.lexical import LexicalIndex, Term, terms, tokenize
-from retrieval.places import countries, document_prefix, named_in, names_of
+from retrieval.places import countries, document_match, named_in, names_of
 from retrieval.policy import DENSE, LEXICAL, Policy
 from retrieval.question import AnswerType
 from retrieval.stages import (
@@ -271,10 +271,10 @@ class Retriever:
             unknown_any=seen >= 1.0 and any(len(t) >= _RARE for t in unknown),
         )
         ranked = translated(ranked, self._translated(planned, ranked, policy), policy.rerank.model)
-        return planned, placed(ranked, self._elsewhere(words, ranked))
+        return planned, placed(ranked, self._elsewhere(planned.question.terms, ranked))
 
-    def _elsewhere(self, words: Sequence[str], ranked: Sequence[Ranked]) -> dict[int, float]:
-        """By passage id, 1 when the question (its stemmed ``words``) names countries and the
+    def _elsewhere(self, words: Sequence[Term], ranked: Sequence[Ranked]) -> dict[int, float]:
+        """By passage id, 1 when the question (its ``words``) names countries and the
         passage's document (its passages and title) names none of them in any language, else
         0; empty when the question names none ("how many remain in Belarus while Lithuania
         argues about potash" is answered by a report that never names Lithuania)."""
@@ -282,7 +282,7 @@ class Retriever:
         if not named or not ranked:
             return {}
         mentioned = [
-            self.lexical.mentioning(names_of(code), prefix=document_prefix) for code in named
+            self.lexical.mentioning(names_of(code), match=document_match) for code in named
         ]
         source_ids = list(dict.fromkeys(r.passage.source_id for r in ranked))
         documents = self.store.corpus.passage_ids_by_source(source_ids)
