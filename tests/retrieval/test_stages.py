@@ -223,17 +223,17 @@ def test_rerank_gives_lexical_evidence_only_within_a_language() -> None:
     assert ranked[1].features["cross_dense"] == pytest.approx(0.5)
 
 
+def reranked(question: str, *candidates: Candidate) -> list[Ranked]:
+    return rerank(plan(question, Policy()), candidates, with_model())
+
+
 def test_translated_coverage_is_set_for_the_given_passages_and_changes_no_order() -> None:
-    planned = plan("how many women are held", Policy())
     english = passage(1, ["Of them, 139 are women."])
     belarusian = passage(2, ["Сярод іх 139 жанчын."], language="be")
-    ranked = rerank(
-        planned,
-        [
-            candidate(english, dense=0.5, lexical=1.0, cosines=[0.6], coverage=[0.7]),
-            candidate(belarusian, dense=0.5, lexical=0.0, cosines=[0.6], coverage=[0.0]),
-        ],
-        with_model(),
+    ranked = reranked(
+        "how many women are held",
+        candidate(english, dense=0.5, lexical=1.0, cosines=[0.6], coverage=[0.7]),
+        candidate(belarusian, dense=0.5, lexical=0.0, cosines=[0.6], coverage=[0.0]),
     )
     # rerank leaves it at 0 for every passage ...
     assert all(r.features["cross_coverage"] == 0.0 for r in ranked)
@@ -248,16 +248,12 @@ def test_translated_coverage_is_set_for_the_given_passages_and_changes_no_order(
 
 
 def test_placed_marks_passages_of_documents_that_never_name_the_country_and_keeps_order() -> None:
-    planned = plan("how many political prisoners are there in venezuela", Policy())
     first = passage(1, ["As of 1 November, 1,080 political prisoners were held."])
     second = passage(2, ["In Venezuela rights groups count 800."])
-    ranked = rerank(
-        planned,
-        [
-            candidate(first, dense=0.9, lexical=1.0, cosines=[0.9], coverage=[0.6]),
-            candidate(second, dense=0.5, lexical=0.5, cosines=[0.5], coverage=[0.9]),
-        ],
-        with_model(),
+    ranked = reranked(
+        "how many political prisoners are there in venezuela",
+        candidate(first, dense=0.9, lexical=1.0, cosines=[0.9], coverage=[0.6]),
+        candidate(second, dense=0.5, lexical=0.5, cosines=[0.5], coverage=[0.9]),
     )
     assert all(r.features["elsewhere"] == 0.0 for r in ranked)
     out = placed(ranked, {1: 1.0, 2: 0.0})
