@@ -309,7 +309,9 @@ def ask(ctx: click.Context, question: str, k: int, as_json: bool) -> None:
 
     The JSON of an answer is {"question", "answered", "hits": [{"passage", "highlight",
     "score", "source": {"id", "title", "url", "publisher", "published"}}]}, hits best first;
-    "answered" is false and "hits" empty when no passage is reliable enough.
+    "answered" is false and "hits" empty when no passage is reliable enough, and then
+    "not_covered" lists the countries (ISO codes) the question names that no document of
+    the corpus names.
     """
     services = _services(ctx)
     questions = (line.rstrip("\n") for line in sys.stdin) if question == "-" else iter([question])
@@ -430,10 +432,17 @@ def _print_answer(answer: Answer) -> None:
     from bot.i18n import t
 
     if not answer.answered:
-        click.echo(
-            "No reliable passage in the corpus answers this. Try rephrasing, or see "
-            "`citebot sources` for what the corpus covers."
-        )
+        if answer.not_covered:
+            places = render.country_names(answer.not_covered, "en")
+            click.echo(
+                f"No document in the corpus mentions {places}, so it cannot answer this. "
+                "See `citebot sources` for what the corpus covers."
+            )
+        else:
+            click.echo(
+                "No reliable passage in the corpus answers this. Try rephrasing, or see "
+                "`citebot sources` for what the corpus covers."
+            )
         return
     for number, hit in enumerate(answer.hits, start=1):
         source = hit.source

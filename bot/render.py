@@ -12,10 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from babel import Locale, UnknownLocaleError
 from telegram.constants import InlineQueryLimit, MessageLimit
 
 from bot.i18n import t
-from corpus.models import Hit, Source
+from corpus.models import Answer, Hit, Source
 from corpus.periods import Period
 
 _TAG = re.compile(r"<[^>]+>")
@@ -300,6 +301,24 @@ def answer_page(
             blocks.append(times)
     count = len(blocks) - (1 if times and blocks else 0)
     return Page(html="\n\n".join(blocks), first=start, count=count)
+
+
+def country_names(codes: Sequence[str], language: str) -> str:
+    """ISO 3166 codes as country names in ``language`` (CLDR, through Babel), comma-separated."""
+    try:
+        names = Locale.parse(language).territories
+    except (UnknownLocaleError, ValueError):
+        names = Locale.parse("en").territories
+    return ", ".join(names.get(code, code) for code in codes)
+
+
+def no_answer(answer: Answer, language: str) -> str:
+    """Why nothing is shown (HTML): that no document names the country asked about, when none
+    does (other words will not help), else that no passage is reliable enough."""
+    if answer.not_covered:
+        places = esc(country_names(answer.not_covered, language))
+        return t(language, "no_answer_not_covered", places=places)
+    return t(language, "no_answer")
 
 
 def inline_title(hit: Hit, language: str) -> str:

@@ -219,6 +219,9 @@ class Answer(_Frozen):
     earlier: tuple[Hit, ...] = ()
     #: Other sources giving a different figure for the same month as the first hit.
     differs: tuple[Hit, ...] = ()
+    #: When not answered: the countries the question names (ISO 3166 codes) that no passage
+    #: of the corpus names, so that a reader learns that other words will not help.
+    not_covered: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON shape of an answer (documented in the README)."""
@@ -229,4 +232,5 @@ class Answer(_Frozen):
             "hits": [h.to_json() for h in self.hits],
             "earlier": [h.to_json() for h in self.earlier],
             "differs": [h.to_json() for h in self.differs],
+            "not_covered": list(self.not_covered),
         }

@@ -213,7 +213,7 @@ class Retriever:
         # Every passage that may be shown takes part in the time stage, not only the best k.
         decision = decide(ranked, policy, k=len(ranked))
         if not decision.answered:
-            return unanswered
+            return unanswered.model_copy(update={"not_covered": self._not_covered(planned)})
         sources = self.store.corpus.sources_by_id(
             list({c.ranked.passage.source_id for c in decision.chosen})
         )
@@ -241,7 +241,7 @@ class Retriever:
             k=k,
         )
         if not timeline.shown:
-            return unanswered
+            return unanswered.model_copy(update={"not_covered": self._not_covered(planned)})
         return unanswered.model_copy(
             update={
                 "answered": True,
@@ -272,6 +272,16 @@ class Retriever:
         )
         ranked = translated(ranked, self._translated(planned, ranked, policy), policy.rerank.model)
         return planned, placed(ranked, self._elsewhere(planned.question.terms, ranked))
+
+    def _not_covered(self, planned: Plan) -> tuple[str, ...]:
+        """The countries the question names that no passage of this build names (ISO codes)."""
+        return tuple(
+            sorted(
+                code
+                for code in countries(planned.question.terms)
+                if not len(self.lexical.mentioning(names_of(code), match=document_match))
+            )
+        )
 
     def _elsewhere(self, words: Sequence[Term], ranked: Sequence[Ranked]) -> dict[int, float]:
         """By passage id, 1 when the question (its ``words``) names countries and the

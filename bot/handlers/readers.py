@@ -105,7 +105,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE, te
         return
     answer = asked.answer
     if not answer.answered:
-        await send_html(message, t(language, "no_answer"), quote=group)
+        await send_html(message, render.no_answer(answer, language), quote=group)
     else:
         page = render.answer_page(
             answer.hits, language, earlier=answer.earlier, differs=answer.differs
@@ -251,7 +251,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             title=t(language, "inline_nothing_title"),
             description=t(language, "inline_nothing_description"),
             input_message_content=InputTextMessageContent(
-                t(language, "no_answer"), parse_mode=ParseMode.HTML
+                render.no_answer(answer, language), parse_mode=ParseMode.HTML
             ),
         )
         await query.answer([nothing], cache_time=30)

@@ -65,6 +65,8 @@ def test_ingest_sources_ask_remove(make_services: Callable[..., Services], tmp_p
 
     result = _run(services, "ask", "How do I bake sourdough bread?")
     assert "No reliable passage" in result.output
+    result = _run(services, "ask", "How many political prisoners are there in Venezuela?")
+    assert "No document in the corpus mentions Venezuela" in result.output
 
     result = _run(services, "remove", source["id"])
     assert result.exit_code == 0 and "removed" in result.output
@@ -142,6 +144,8 @@ def test_ask_json_lines_from_stdin(seeded: Services) -> None:
         "hits": [],
         "earlier": [],
         "differs": [],
+        # Naples is a city: no country named.
+        "not_covered": [],
     }
 
 

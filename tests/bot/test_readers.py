@@ -206,6 +206,24 @@ async def test_interface_follows_language_code(
     assert expected_none in (await fake.wait_for("sendMessage", chat_id=1005, timeout=20)).text
 
 
+@pytest.mark.parametrize(
+    ("code", "question", "expected"),
+    [
+        ("en", "How many political prisoners are there in Venezuela?", "mentions Venezuela"),
+        ("ru", "Сколько политзаключённых в Венесуэле?", "не упоминается: Венесуэла"),
+        ("be", "Колькі палітвязняў у Венесуэле?", "не згадваецца: Венесуэла"),
+    ],
+)
+async def test_a_country_no_document_names_is_said_in_the_readers_language(
+    bot: RunningBot, code: str, question: str, expected: str
+) -> None:
+    fake = bot.fake
+    fake.send_message(question, user_id=1006, language_code=code)
+    reply = await fake.wait_for("sendMessage", chat_id=1006, timeout=20)
+    assert expected in reply.text
+    assert fake.errors == []
+
+
 async def test_commands_menu_in_three_languages(bot: RunningBot) -> None:
     for code, word in (("", "How to ask"), ("ru", "Как спрашивать"), ("be", "Як пытацца")):
         commands = bot.fake.commands(language_code=code)

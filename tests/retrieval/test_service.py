@@ -59,31 +59,49 @@ def test_off_topic_questions_are_not_answered(seeded: Services, question: str) -
     answer = seeded.library.search(question)
     assert not answer.answered
     assert answer.hits == ()
+    # "the capital of Australia": the seed never names Australia.
+    assert answer.not_covered == (("AU",) if "Australia" in question else ())
 
 
 @pytest.mark.parametrize(
-    ("elsewhere", "here"),
+    ("elsewhere", "code", "here"),
     [
         (
             "How many political prisoners are there in Venezuela?",
+            "VE",
             "How many political prisoners are there in Belarus?",
         ),
-        ("Сколько политзаключённых в Никарагуа?", "Сколько политзаключённых остаётся в Беларуси?"),
-        ("Колькі палітвязняў у Венесуэле?", "Колькі палітвязняў застаецца ў Беларусі?"),
+        (
+            "Сколько политзаключённых в Никарагуа?",
+            "NI",
+            "Сколько политзаключённых остаётся в Беларуси?",
+        ),
+        ("Колькі палітвязняў у Венесуэле?", "VE", "Колькі палітвязняў застаецца ў Беларусі?"),
     ],
 )
 def test_the_same_question_about_a_country_the_report_never_names_is_refused(
-    seeded: Services, elsewhere: str, here: str
+    seeded: Services, elsewhere: str, code: str, here: str
 ) -> None:
     # The seed is about Belarus: the question's words, its kind of answer and its closeness
     # to the article are the same for both; only the country the article never names differs.
-    assert not seeded.library.search(elsewhere).answered
-    assert seeded.library.search(here).answered
+    refused = seeded.library.search(elsewhere)
+    assert not refused.answered and refused.not_covered == (code,)
+    assert refused.to_json()["not_covered"] == [code]
+    answered = seeded.library.search(here)
+    assert answered.answered and answered.not_covered == ()
 
 
 def test_answer_json_has_the_documented_shape(seeded: Services) -> None:
     data = json.loads(json.dumps(seeded.library.search(CANONICAL, k=2).to_json()))
-    assert set(data) == {"question", "answered", "time", "hits", "earlier", "differs"}
+    assert set(data) == {
+        "question",
+        "answered",
+        "time",
+        "hits",
+        "earlier",
+        "differs",
+        "not_covered",
+    }
     assert data["question"] == CANONICAL and data["answered"] is True
     assert data["time"] == "current"
     assert 1 <= len(data["hits"]) <= 2
