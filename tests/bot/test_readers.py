@@ -188,39 +188,36 @@ async def test_hostile_and_huge_questions_are_answered_validly(bot: RunningBot) 
 
 
 @pytest.mark.parametrize(
-    ("code", "expected_help", "expected_none"),
+    ("code", "expected_help", "expected_none", "expected_country"),
     [
-        ("ru", "Как спросить", "Я не нашёл в корпусе надёжного фрагмента"),
-        ("be", "Як спытаць", "Я не знайшоў у корпусе надзейнага фрагмента"),
-        ("en-US", "How to ask", "I found no reliable passage"),
-        ("de", "How to ask", "I found no reliable passage"),
+        (
+            "ru",
+            "Как спросить",
+            "Я не нашёл в корпусе надёжного фрагмента",
+            "не упоминается: Венесуэла",
+        ),
+        (
+            "be",
+            "Як спытаць",
+            "Я не знайшоў у корпусе надзейнага фрагмента",
+            "не згадваецца: Венесуэла",
+        ),
+        ("en-US", "How to ask", "I found no reliable passage", "mentions Venezuela"),
+        ("de", "How to ask", "I found no reliable passage", "mentions Venezuela"),
     ],
 )
 async def test_interface_follows_language_code(
-    bot: RunningBot, code: str, expected_help: str, expected_none: str
+    bot: RunningBot, code: str, expected_help: str, expected_none: str, expected_country: str
 ) -> None:
     fake = bot.fake
-    fake.send_message("/help", user_id=1005, language_code=code)
-    assert expected_help in (await fake.wait_for("sendMessage", chat_id=1005, timeout=20)).text
-    fake.send_message("How do I bake sourdough bread?", user_id=1005, language_code=code)
-    assert expected_none in (await fake.wait_for("sendMessage", chat_id=1005, timeout=20)).text
-
-
-@pytest.mark.parametrize(
-    ("code", "question", "expected"),
-    [
-        ("en", "How many political prisoners are there in Venezuela?", "mentions Venezuela"),
-        ("ru", "Сколько политзаключённых в Венесуэле?", "не упоминается: Венесуэла"),
-        ("be", "Колькі палітвязняў у Венесуэле?", "не згадваецца: Венесуэла"),
-    ],
-)
-async def test_a_country_no_document_names_is_said_in_the_readers_language(
-    bot: RunningBot, code: str, question: str, expected: str
-) -> None:
-    fake = bot.fake
-    fake.send_message(question, user_id=1006, language_code=code)
-    reply = await fake.wait_for("sendMessage", chat_id=1006, timeout=20)
-    assert expected in reply.text
+    for text, expected in (
+        ("/help", expected_help),
+        ("How do I bake sourdough bread?", expected_none),
+        # A country no document names: said in the reader's language, with CLDR's name.
+        ("How many political prisoners are there in Venezuela?", expected_country),
+    ):
+        fake.send_message(text, user_id=1005, language_code=code)
+        assert expected in (await fake.wait_for("sendMessage", chat_id=1005, timeout=20)).text
     assert fake.errors == []
 
 
