@@ -52,6 +52,12 @@ class FirstStage(_Frozen):
     #: ... and for a how-many question about now, the passages dated in the last this many
     #: days before the newest date the corpus states (the newest reports).
     recent_days: int = Field(default=31, ge=0, le=3660)
+    #: The asking clause of a question that also sets a scene (``question.asking_clause``)
+    #: weighs this much beside the whole question in the question's vector: the passages of
+    #: the newest report, about the concert the question mentions in passing, no longer read
+    #: as its answer. 0: the whole question only. Chosen by ``bench/realistic.py --vary
+    #: first.focus=...`` (README, Plan).
+    focus: float = Field(default=2.0, ge=0.0, le=10.0)
     #: BM25 matches words, so it means nothing across languages; one multilingual dense space
     #: compares every language on one scale.
     weights: dict[str, ChannelWeight] = Field(

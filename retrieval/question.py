@@ -150,6 +150,10 @@ class Question:
     #: For a how-many question, the stems of what it counts: the first two content words of
     #: the three after "how many" / "сколько" / "колькі" ("how many women are held" -> women).
     counted: tuple[str, ...] = ()
+    #: The clause that asks, when the question also has one that only sets the scene ("How
+    #: many NGOs are liquidated now, with exiled groups meeting in Vilnius?" -> "How many NGOs
+    #: are liquidated now"); None when the whole question asks (``asking_clause``).
+    focus: str | None = None
 
     @property
     def tokens(self) -> list[str]:
@@ -188,4 +192,55 @@ def analyse(text: str, *, language: str | None = None) -> Question:
         terms=kept,
         answer_type=kind,
         counted=counted,
+        focus=asking_clause(text),
     )
+
+
+# Interrogatives that open what is asked (no auxiliaries: "is", "ли" ask nothing by themselves).
+_ASKING = re.compile(
+    r"(?<!\w)(how|what|which|who|whom|whose|when|where|why"
+    r"|сколько|скольких|как|какой|какая|какое|какие|каких|каков\w*|кто|кого|когда|где|почему|что"
+    r"|кольк[іi]|як|які|якая|якое|якія|якіх|хто|каго|калі|дзе|чаму|што"
+    r"|скільки|який|яка|коли|чому|що)(?!\w)",
+    re.IGNORECASE,
+)
+# A clause that opens with one of these (as its first or second word: "против кого", "of
+# which") belongs to the clause before it: a relative clause says which one is meant ("the
+# channel that opened a studio in Warsaw"), a complement or comparison completes it ("выше,
+# чем у «Фонаря»"), and "and" goes on asking ("is it growing, and where does it stand?").
+_JOINS = re.compile(
+    r"^(\w+\s+)?(which|who|whom|whose|that|than|the\s+ones|and|or|but"
+    r"|котор\w*|кто|кого|кому|кем|чем|что|чего|как|где|куда|чей|чья|чьи|и|или|а|но"
+    r"|як\w*|хто|каго|каму|кім|чым|што|чаго|дзе|куды|чый|чые|і|ці"
+    r"|котр\w*|хто|кого|кому|чим|що|де)(?!\w)",
+    re.IGNORECASE,
+)
+# Clauses are split at commas and semicolons, and at a dash between spaces.
+_CLAUSES = re.compile(r"[,;]|\s[—–-]\s")
+#: An asking clause of fewer words is not a question of its own ("Скажите, сколько ...").
+_ASKING_WORDS = 3
+
+
+def asking_clause(text: str) -> str | None:
+    """The clause of ``text`` that asks, when another clause only sets the scene: "With the
+    diaspora packing concert halls in Warsaw, how many Belarusians abroad are tried in
+    absentia?" asks about trials in absentia, not concerts, and a passage about the concert
+    answers nothing. The clauses are split at punctuation; relative, complement, comparative
+    and coordinated clauses stay with the clause they belong to (``_JOINS``). None when the
+    question is one clause, or no clause of three words or more holds an interrogative.
+    Ranking reads the asking clause beside the whole question, never instead of it
+    (``FirstStage.focus``): a clause set off by commas may still narrow what is asked."""
+    clauses: list[str] = []
+    for part in (p.strip() for p in _CLAUSES.split(text)):
+        if not part:
+            continue
+        if clauses and _JOINS.search(part):
+            clauses[-1] = f"{clauses[-1]}, {part}"
+        else:
+            clauses.append(part)
+    if len(clauses) < 2:
+        return None
+    for clause in clauses:
+        if _ASKING.search(clause) and len(re.findall(r"\w+", clause)) >= _ASKING_WORDS:
+            return clause.rstrip("?!. ") or None
+    return None

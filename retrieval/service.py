@@ -313,7 +313,7 @@ class Retriever:
         """Search every channel, shortlist, and gather what stage 2 reads for the shortlist."""
         n = policy.first.per_channel
         queries = {
-            name: channel.encoder.encode_queries([planned.text])[0]
+            name: _question_vector(channel.encoder, planned, policy.first.focus)
             for name, channel in self.channels.items()
             if name in policy.first.weights
         }
@@ -330,9 +330,9 @@ class Retriever:
         if not shortlist:
             return []
         # Every shortlisted passage gets every channel's score, found by it or not.
-        for name, query in queries.items():
+        for name, vector in queries.items():
             missing = [pid for pid in shortlist if pid not in found[name]]
-            found[name].update(self.channels[name].dense.scores(missing, query))
+            found[name].update(self.channels[name].dense.scores(missing, vector))
         missing = [pid for pid in shortlist if pid not in lexical]
         lexical.update(self.lexical.scores(planned.question.tokens, missing))
         dense = self.channels[DENSE]
@@ -428,6 +428,19 @@ class Retriever:
     async def asearch(self, question: str, *, k: int = 3) -> Answer:
         """``search`` off the event loop (encoding and scoring are CPU-bound)."""
         return await asyncio.to_thread(self.search, question, k=k)
+
+
+def _question_vector(encoder: Encoder, planned: Plan, focus: float) -> np.ndarray:
+    """The question's vector: the whole question's, with its asking clause's beside it at
+    weight ``focus`` when another clause only sets the scene (``Question.focus``), encoded in
+    one call and normalised again."""
+    clause = planned.question.focus
+    if clause is None or focus <= 0.0:
+        return encoder.encode_queries([planned.text])[0]
+    whole, asking = encoder.encode_queries([planned.text, clause])
+    mixed = whole + focus * asking
+    norm = float(np.linalg.norm(mixed))
+    return (mixed / norm).astype(np.float32) if norm > 0.0 else whole
 
 
 def _counted(sentence: str, figure: Figure, language: str) -> list[Term]:

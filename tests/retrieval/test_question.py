@@ -90,3 +90,60 @@ def test_interrogatives_are_not_part_of_the_lexical_query() -> None:
 )
 def test_a_count_question_says_what_it_counts(text: str, counted: tuple[str, ...]) -> None:
     assert analyse(text).counted == counted
+
+
+@pytest.mark.parametrize(
+    ("text", "focus"),
+    [
+        # A clause that sets the scene, before or after the one that asks.
+        (
+            "With the diaspora packing concert halls in Warsaw, how many Belarusians abroad "
+            "are still being tried in absentia?",
+            "how many Belarusians abroad are still being tried in absentia",
+        ),
+        (
+            "How many NGOs have been liquidated in Belarus now, with exiled groups meeting in "
+            "Vilnius?",
+            "How many NGOs have been liquidated in Belarus now",
+        ),
+        (
+            "Сколько политзаключённых остаётся в Беларуси, пока в Литве спорят о транзите?",
+            "Сколько политзаключённых остаётся в Беларуси",
+        ),
+        (
+            "Колькі журналістаў у турмах цяпер, калі выдаўцы ў эміграцыі ўручаюць прэміі?",
+            "Колькі журналістаў у турмах цяпер",
+        ),
+        (
+            "Currently, how many Belarusians are behind bars for political reasons?",
+            "how many Belarusians are behind bars for political reasons",
+        ),
+        # A relative clause says which one is meant: it stays with the clause that asks.
+        (
+            "Скажите, сколько в Беларуси людей, которых держат в тюрьмах за политику?",
+            "сколько в Беларуси людей, которых держат в тюрьмах за политику",
+        ),
+    ],
+)
+def test_the_clause_that_asks_is_told_from_one_that_sets_the_scene(text: str, focus: str) -> None:
+    assert analyse(text).focus == focus
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How many political prisoners remain in Belarus?",
+        # Relative, complement, comparative and coordinated clauses belong to what is asked.
+        "Колькі супрацоўнікаў у тэлеканала, які адкрыў студыю ў Варшаве?",
+        "Сколько журналистов сейчас среди тех, против кого ведут заочные дела?",
+        "Почему у второй инициативы цифра выше, чем у «Фонаря»?",
+        "как сами освобождённые в сентябре узнали, что их выпускают",
+        "Колькі засталося ў турмах пасля таго, як 52 чалавекі вывезлі ў Літву?",
+        "Is the number of charities in Belarus still growing, and where does it stand?",
+        # No clause of its own asks: the whole question is what is asked.
+        "Political prisoners in Belarus, how many?",
+        "Belarus, political prisoners, the latest count",
+    ],
+)
+def test_a_question_of_one_clause_has_no_separate_focus(text: str) -> None:
+    assert analyse(text).focus is None

@@ -145,3 +145,22 @@ def test_of_several_figures_the_one_counting_what_is_asked_is_shown_in_any_langu
         assert answer.answered, question
         shown = [h for h in answer.hits if "139 women" in h.highlight_text]
         assert shown and shown[0].figure == figure, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "With Belarusian films filling the halls in Warsaw, how many political prisoners remain?",
+        "How many political prisoners remain in Belarus, with films of exile filling Warsaw's halls?",
+        "Сколько политзаключённых остаётся в Беларуси, пока в Варшаве идёт фестиваль фильмов?",
+        "Колькі палітвязняў застаецца ў Беларусі, пакуль у Варшаве ідзе фестываль фільмаў?",
+    ],
+)
+def test_a_clause_that_sets_the_scene_does_not_choose_the_answer(
+    dated: Services, question: str
+) -> None:
+    # The festival report is the newest and shares the scene's words, and its 1,200 visitors
+    # are a figure of the prisoner count's size: read as the answer, it would lead.
+    answer = ask(dated, question)
+    assert name(answer.hits[0]) == "2026-09-10-count-en.md"
+    assert answer.hits[0].figure == "1,105"
