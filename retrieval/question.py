@@ -212,24 +212,36 @@ _JOINS = re.compile(
     r"^(\w+\s+)?(which|who|whom|whose|that|than|the\s+ones|and|or|but"
     r"|котор\w*|кто|кого|кому|кем|чем|что|чего|как|где|куда|чей|чья|чьи|и|или|а|но"
     r"|як\w*|хто|каго|каму|кім|чым|што|чаго|дзе|куды|чый|чые|і|ці"
-    r"|котр\w*|хто|кого|кому|чим|що|де)(?!\w)",
+    r"|котр\w*|кого|кому|чим|що|де)(?!\w)",
+    re.IGNORECASE,
+)
+# A clause that opens with one of these sets a scene beside what is asked ("..., while exiled
+# channels open new studios", "With sanctions back on the table, ...", "..., пока в Литве
+# спорят", "..., пакуль вырашаецца лёс санкцый"). "When", "когда", "калі" are left out: they
+# mostly say when the thing asked about happened ("How old was Manning when he played in
+# Super Bowl 50?"), and so are the fronted phrases of place or manner ("In a steam turbine,
+# what are rotors mounted on?"), which narrow what is asked.
+_SCENE = re.compile(
+    r"^(while|whilst|with|пока|в\s+то\s+время\s+как|тогда\s+как|пакуль|у\s+той\s+час\s+як"
+    r"|тады\s+як|поки|доки|у\s+той\s+час\s+як)(?!\w)",
     re.IGNORECASE,
 )
 # Clauses are split at commas and semicolons, and at a dash between spaces.
 _CLAUSES = re.compile(r"[,;]|\s[—–-]\s")
-#: An asking clause of fewer words is not a question of its own ("Скажите, сколько ...").
+#: An asking clause of fewer words is not a question of its own ("Political prisoners, how
+#: many?").
 _ASKING_WORDS = 3
 
 
 def asking_clause(text: str) -> str | None:
-    """The clause of ``text`` that asks, when another clause only sets the scene: "With the
-    diaspora packing concert halls in Warsaw, how many Belarusians abroad are tried in
-    absentia?" asks about trials in absentia, not concerts, and a passage about the concert
-    answers nothing. The clauses are split at punctuation; relative, complement, comparative
-    and coordinated clauses stay with the clause they belong to (``_JOINS``). None when the
-    question is one clause, or no clause of three words or more holds an interrogative.
-    Ranking reads the asking clause beside the whole question, never instead of it
-    (``FirstStage.focus``): a clause set off by commas may still narrow what is asked."""
+    """What ``text`` asks, without a clause that only sets the scene: "With the diaspora
+    packing concert halls in Warsaw, how many Belarusians abroad are tried in absentia?" asks
+    about trials in absentia, and a passage about the concert answers nothing. The clauses are
+    split at punctuation; relative, complement, comparative and coordinated clauses stay with
+    the clause they belong to (``_JOINS``), and a clause opened by "while", "with", "пока",
+    "пакуль" (``_SCENE``) is set aside. None when nothing is set aside, or what is left has no
+    interrogative or fewer than three words. Ranking reads it beside the whole question, never
+    instead of it (``FirstStage.focus``)."""
     clauses: list[str] = []
     for part in (p.strip() for p in _CLAUSES.split(text)):
         if not part:
@@ -238,8 +250,13 @@ def asking_clause(text: str) -> str | None:
             clauses[-1] = f"{clauses[-1]}, {part}"
         else:
             clauses.append(part)
-    if len(clauses) < 2:
+    kept = [c for c in clauses if not _SCENE.search(c)]
+    if len(kept) == len(clauses) or not kept:
         return None
+    asked = ", ".join(kept).rstrip("?!. ")
+    if not _ASKING.search(asked) or len(re.findall(r"\w+", asked)) < _ASKING_WORDS:
+        return None
+    return asked
     for clause in clauses:
         if _ASKING.search(clause) and len(re.findall(r"\w+", clause)) >= _ASKING_WORDS:
             return clause.rstrip("?!. ") or None

@@ -151,7 +151,7 @@ def test_of_several_figures_the_one_counting_what_is_asked_is_shown_in_any_langu
     "question",
     [
         "With Belarusian films filling the halls in Warsaw, how many political prisoners remain?",
-        "How many political prisoners remain in Belarus, with films of exile filling Warsaw's halls?",
+        "How many political prisoners remain, with films of exile filling Warsaw's halls?",
         "Сколько политзаключённых остаётся в Беларуси, пока в Варшаве идёт фестиваль фильмов?",
         "Колькі палітвязняў застаецца ў Беларусі, пакуль у Варшаве ідзе фестываль фільмаў?",
     ],
