@@ -89,6 +89,14 @@ _COUNT = re.compile(
     r"|кольк[іi]|колькасць|л[іi]чба|л[іi]чбу|л[іi]чбы|скільки|кількість)(?!\w)",
     re.IGNORECASE,
 )
+# "What was the liquidation count at the end of summer?", "what's the latest prisoner tally?":
+# asked for, a noun of counting at the head of its phrase asks for the count, and what it counts
+# is the words before it ("what does the count include?" asks for something else).
+_COUNT_NOUN = re.compile(
+    r"\bwhat(?:'s|\s+is|\s+was|\s+are|\s+were)?\s+the\s+((?:[\w'-]+\s+){0,3})"
+    r"(count|tally|toll|total)\b(?!\s+(of|for)\b)",
+    re.IGNORECASE,
+)
 # "Are there still more than a thousand?", "ці больш за тысячу?": a question that compares a
 # quantity with a number asks for the count ("what did the more than 50 freed say?" does not).
 _NUMBER = r"((?!(19|20)\d\d\b)\d"  # a number, not a year ("over 2025" is a time)
@@ -126,6 +134,7 @@ _COUNTED_SPAN = 3
 _NOT_COUNTED = frozenset(
     {
         *("now", "currently", "still", "today", "yet", "left", "remain", "remaining"),
+        *("latest", "newest", "current", "last", "official"),
         *("сейчас", "теперь", "сегодня", "ещё", "еще", "всё", "остаётся", "остается", "осталось"),
         *("цяпер", "зараз", "сёння", "яшчэ", "застаецца", "засталося", "ранейшаму", "дагэтуль"),
         *("people", "persons", "person", "individuals", "человек", "людей", "люди", "лиц"),
@@ -171,12 +180,17 @@ def analyse(text: str, *, language: str | None = None) -> Question:
     kept = tuple(t for t in terms(text, language) if t.word not in drop)
     counted: tuple[str, ...] = ()
     cue = _COUNT.search(text) or _COMPARED.search(text)
-    if cue and not _WHY.search(text):
+    head = None if cue else _COUNT_NOUN.search(text)
+    if (cue or head) and not _WHY.search(text):
         kind = AnswerType.COUNT
-        after = " ".join(text[cue.end() :].split()[:_COUNTED_SPAN])
+        if cue:
+            named = " ".join(text[cue.end() :].split()[:_COUNTED_SPAN])
+        else:
+            assert head is not None
+            named = head.group(1)
         found = [
             t
-            for t in terms(after, language)
+            for t in terms(named, language)
             if t.word not in drop | _NOT_COUNTED and not t.word[0].isdigit()
         ]
         counted = tuple(t.stem for t in found[:2])
@@ -223,7 +237,7 @@ _JOINS = re.compile(
 # what are rotors mounted on?"), which narrow what is asked.
 _SCENE = re.compile(
     r"^(while|whilst|with|пока|в\s+то\s+время\s+как|тогда\s+как|пакуль|у\s+той\s+час\s+як"
-    r"|тады\s+як|поки|доки|у\s+той\s+час\s+як)(?!\w)",
+    r"|тады\s+як|поки|доки)(?!\w)",
     re.IGNORECASE,
 )
 # Clauses are split at commas and semicolons, and at a dash between spaces.
@@ -257,7 +271,3 @@ def asking_clause(text: str) -> str | None:
     if not _ASKING.search(asked) or len(re.findall(r"\w+", asked)) < _ASKING_WORDS:
         return None
     return asked
-    for clause in clauses:
-        if _ASKING.search(clause) and len(re.findall(r"\w+", clause)) >= _ASKING_WORDS:
-            return clause.rstrip("?!. ") or None
-    return None

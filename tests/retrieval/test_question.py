@@ -13,6 +13,8 @@ from retrieval.question import AnswerType, analyse
         "How many political prisoners remain?",
         "What is the latest count of political prisoners in Belarus?",
         "what is the number of political prisoners",
+        "What was the liquidation count at the end of summer 2025?",
+        "What's the latest prisoner tally?",
         "Сколько политзаключённых в Беларуси?",
         "Какая последняя цифра по политзаключённым?",
         "Колькі палітвязняў у Беларусі?",
@@ -54,6 +56,9 @@ def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str
         ("Why did the strike last so long?", AnswerType.OTHER),
         ("What sentenced him to silence was fear.", AnswerType.OTHER),
         ("Какой срочный ремонт нужен?", AnswerType.OTHER),
+        # A noun of counting asks for the count only when the count is what is asked for.
+        ("What does the count include?", AnswerType.OTHER),
+        ("Who did the count?", AnswerType.OTHER),
     ],
 )
 def test_other_questions_are_not_counts(text: str, kind: AnswerType) -> None:
@@ -78,6 +83,9 @@ def test_interrogatives_are_not_part_of_the_lexical_query() -> None:
         ("Сколько журналистов сейчас за решёткой?", ("журналист",)),
         ("колькi зараз палiтвязняў", ("палитвязня",)),  # "now" is not what is counted
         ("What did the Americans offer Minsk?", ()),
+        # A noun of counting counts the words before it.
+        ("What was the liquidation count at the end of summer 2025?", ("liquid",)),
+        ("What is the latest political prisoner tally?", ("polit", "prison")),
         # What a length of time counts is time, not the words after the cue.
         ("How long did the potash union leader's hunger strike last?", ()),
         ("Какой срок получила операторка Алена Богданова?", ()),
