@@ -219,11 +219,12 @@ _ASKING = re.compile(
     re.IGNORECASE,
 )
 # A clause that opens with one of these (as its first or second word: "против кого", "of
-# which") belongs to the clause before it: a relative clause says which one is meant ("the
-# channel that opened a studio in Warsaw"), a complement or comparison completes it ("выше,
-# чем у «Фонаря»"), and "and" goes on asking ("is it growing, and where does it stand?").
+# what") belongs to the clause before it: a relative clause says which one is meant ("the
+# channel that opened a studio in Warsaw", "людей, которым пишут открытки"), a complement or
+# comparison completes it ("выше, чем у «Фонаря»"), and "and" goes on asking ("is it growing,
+# and where does it stand?").
 _JOINS = re.compile(
-    r"^(\w+\s+)?(which|who|whom|whose|that|than|the\s+ones|and|or|but"
+    r"^(\w+\s+)?(that|than|and|or|but"
     r"|котор\w*|кто|кого|кому|кем|чем|что|чего|как|где|куда|чей|чья|чьи|и|или|а|но"
     r"|як\w*|хто|каго|каму|кім|чым|што|чаго|дзе|куды|чый|чые|і|ці"
     r"|котр\w*|кого|кому|чим|що|де)(?!\w)",
@@ -240,6 +241,12 @@ _SCENE = re.compile(
     r"|тады\s+як|поки|доки)(?!\w)",
     re.IGNORECASE,
 )
+# English sets off by a comma only a relative clause that adds something about what is asked
+# ("how many are still in prison, the ones the diaspora writes postcards to?", "..., who was
+# freed in 2025?"); one that says which is meant takes none ("the prisoners who were freed").
+# Such a clause sets a scene too. Russian and Belarusian put a comma before every relative
+# clause, so theirs belong to the clause before them (``_JOINS``).
+_ASIDE = re.compile(r"^((\w+\s+){0,2}(which|whom|whose)|who|the\s+ones|those)(?!\w)", re.IGNORECASE)
 # Clauses are split at commas and semicolons, and at a dash between spaces.
 _CLAUSES = re.compile(r"[,;]|\s[—–-]\s")
 #: An asking clause of fewer words is not a question of its own ("Political prisoners, how
@@ -253,18 +260,25 @@ def asking_clause(text: str) -> str | None:
     about trials in absentia, and a passage about the concert answers nothing. The clauses are
     split at punctuation; relative, complement, comparative and coordinated clauses stay with
     the clause they belong to (``_JOINS``), and a clause opened by "while", "with", "пока",
-    "пакуль" (``_SCENE``) is set aside. None when nothing is set aside, or what is left has no
-    interrogative or fewer than three words. Ranking reads it beside the whole question, never
-    instead of it (``FirstStage.focus``)."""
+    "пакуль" (``_SCENE``) is set aside, as is an English relative clause set off by a comma
+    that asks nothing itself (``_ASIDE``: "..., the ones the diaspora writes postcards to").
+    None when nothing is set aside, or what is left has no interrogative or fewer than three
+    words. Ranking reads it beside the whole question, never instead of it
+    (``FirstStage.focus``)."""
     clauses: list[str] = []
+    aside: set[int] = set()
     for part in (p.strip() for p in _CLAUSES.split(text)):
         if not part:
             continue
-        if clauses and _JOINS.search(part):
+        opened = _ASIDE.search(part) if clauses else None
+        if opened and not _ASKING.search(part[opened.end() :]):
+            aside.add(len(clauses))
+            clauses.append(part)
+        elif clauses and _JOINS.search(part):
             clauses[-1] = f"{clauses[-1]}, {part}"
         else:
             clauses.append(part)
-    kept = [c for c in clauses if not _SCENE.search(c)]
+    kept = [c for i, c in enumerate(clauses) if i not in aside and not _SCENE.search(c)]
     if len(kept) == len(clauses) or not kept:
         return None
     asked = ", ".join(kept).rstrip("?!. ")

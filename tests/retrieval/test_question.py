@@ -127,6 +127,16 @@ def test_a_count_question_says_what_it_counts(text: str, counted: tuple[str, ...
             "Колькі палітвязняў застаецца ў краіне, пакуль вырашаецца лёс санкцый на калій?",
             "Колькі палітвязняў застаецца ў краіне",
         ),
+        # English sets off by a comma only a relative clause that adds something.
+        (
+            "How many people are still in Belarusian prisons for political reasons, the ones "
+            "the diaspora writes postcards to?",
+            "How many people are still in Belarusian prisons for political reasons",
+        ),
+        (
+            "What happened to the lawyer Savich, who helped families send parcels?",
+            "What happened to the lawyer Savich",
+        ),
         # Only the scene goes: a relative clause says which one is meant.
         (
             "Скажите, сколько людей, которых держат за политику, пока в Литве спорят о калии?",
@@ -150,6 +160,14 @@ def test_a_clause_that_sets_the_scene_is_set_aside(text: str, focus: str) -> Non
         "Currently, how many Belarusians are behind bars for political reasons?",
         "Колькі супрацоўнікаў у тэлеканала, які адкрыў студыю ў Варшаве?",
         "Почему у второй инициативы цифра выше, чем у «Фонаря»?",
+        # A Russian or Belarusian relative clause takes a comma and says which one is meant.
+        "Сколько сейчас сидит людей, которым белорусы в эмиграции пишут открытки?",
+        "Колькі зараз зняволеных па палітычных справах, каму пішуць паштоўкі?",
+        # An English relative clause without a comma says which one is meant; after one, a
+        # clause that asks itself, or a fronted phrase before the question, stays.
+        "How many of the people who were expelled to Lithuania had no passports?",
+        "How many journalists are held, of whom how many are women?",
+        "In the US, who decides on the requirements for teachers?",
         "Is the number of charities in Belarus still growing, and where does it stand?",
         # What is left would not ask anything.
         "How many, while the talks go on?",

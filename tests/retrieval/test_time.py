@@ -154,6 +154,11 @@ def test_of_several_figures_the_one_counting_what_is_asked_is_shown_in_any_langu
         "How many political prisoners remain, with films of exile filling Warsaw's halls?",
         "Сколько политзаключённых остаётся в Беларуси, пока в Варшаве идёт фестиваль фильмов?",
         "Колькі палітвязняў застаецца ў Беларусі, пакуль у Варшаве ідзе фестываль фільмаў?",
+        # An English relative clause set off by a comma only adds to what is asked.
+        "How many political prisoners remain in Belarus, the ones whose stories the Warsaw "
+        "festival films tell?",
+        "How many political prisoners does Belarus still hold, those whose families the Warsaw "
+        "festival films show?",
     ],
 )
 def test_a_clause_that_sets_the_scene_does_not_choose_the_answer(
