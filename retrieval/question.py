@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rapidfuzz.distance import OSA
+
 from corpus.language import detect_language, restore_short_u
 from retrieval.lexical import Term, terms
 
@@ -89,6 +91,32 @@ _COUNT = re.compile(
     r"|кольк[іi]|колькасць|л[іi]чба|л[іi]чбу|л[іi]чбы|скільки|кількість)(?!\w)",
     re.IGNORECASE,
 )
+# The words that ask for a count, as typed in a hurry ("numbr of", "сколко", "кольки" on a
+# Russian keyboard): a word of at least ``_TYPO_MIN_CHARS`` letters one edit from one (a
+# letter left out, added, changed or two swapped) is read as it, for telling the kind of
+# answer only; the lexical query keeps what was typed. Two edits would read "несколько"
+# (several) and "насколько" (to what extent) as "сколько".
+_COUNT_WORDS = ("number", "сколько", "колькі")
+_TYPO_MIN_CHARS = 5
+_WORD = re.compile(r"\w+")
+
+
+def _cues_spelled(text: str) -> str:
+    """``text`` with each word one edit from one of ``_COUNT_WORDS`` written as that word."""
+
+    def spelled(found: re.Match[str]) -> str:
+        word = found.group()
+        if len(word) < _TYPO_MIN_CHARS:
+            return word
+        lowered = word.lower()
+        for cue in _COUNT_WORDS:
+            if lowered != cue and OSA.distance(lowered, cue, score_cutoff=1) <= 1:
+                return cue
+        return word
+
+    return _WORD.sub(spelled, text)
+
+
 # "What was the liquidation count at the end of summer?", "what's the latest prisoner tally?":
 # asked for, a noun of counting at the head of its phrase asks for the count, and what it counts
 # is the words before it ("what does the count include?" asks for something else).
@@ -179,12 +207,13 @@ def analyse(text: str, *, language: str | None = None) -> Question:
     drop = _QUESTION_WORDS.get(language, set()) | _QUESTION_WORDS["en"]
     kept = tuple(t for t in terms(text, language) if t.word not in drop)
     counted: tuple[str, ...] = ()
-    cue = _COUNT.search(text) or _COMPARED.search(text)
-    head = None if cue else _COUNT_NOUN.search(text)
+    cued = _cues_spelled(text)
+    cue = _COUNT.search(cued) or _COMPARED.search(cued)
+    head = None if cue else _COUNT_NOUN.search(cued)
     if (cue or head) and not _WHY.search(text):
         kind = AnswerType.COUNT
         if cue:
-            named = " ".join(text[cue.end() :].split()[:_COUNTED_SPAN])
+            named = " ".join(cued[cue.end() :].split()[:_COUNTED_SPAN])
         else:
             assert head is not None
             named = head.group(1)

@@ -20,6 +20,11 @@ from retrieval.question import AnswerType, analyse
         "Колькі палітвязняў у Беларусі?",
         "Якая апошняя лічба палітвязняў?",
         "колькi зараз палiтвязняу",  # Latin i, typed on a Russian keyboard
+        # A count word typed in a hurry: one edit away.
+        "whats the latest numbr of emigres facing trials in absentia",
+        "nubmer of political prisoners now",
+        "сколко политзаключенных сейчас",
+        "Кольки палітвязняў у Беларусі?",
         # A quantity compared with a number: the count is the answer.
         "Are there still more than a thousand political prisoners?",
         "Were over 300 freed in 2025?",
@@ -56,6 +61,10 @@ def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str
         ("Why did the strike last so long?", AnswerType.OTHER),
         ("What sentenced him to silence was fear.", AnswerType.OTHER),
         ("Какой срочный ремонт нужен?", AnswerType.OTHER),
+        # Two edits from a count word is another word: "to what extent", "several".
+        ("Насколько были распространены телесные наказания?", AnswerType.OTHER),
+        ("Какая роль превращает его в несколько спорную идею?", AnswerType.OTHER),
+        ("Наколькі спіс ініцыятывы большы за спіс маніторынгу?", AnswerType.OTHER),
         # A noun of counting asks for the count only when the count is what is asked for.
         ("What does the count include?", AnswerType.OTHER),
         ("Who did the count?", AnswerType.OTHER),
