@@ -135,6 +135,17 @@ _COMPARED = re.compile(
     rf"|звыш|не\s+менш\s+за|більше|менше)\s+{_NUMBER}|сот|тысяч|тисяч|дзясятк|десят)",
     re.IGNORECASE,
 )
+# "Насколько кислород-18 тяжелее?", "наколькі спіс большы?", "насколько изменилась
+# температура?": by how much a thing is bigger or has changed is a count; "насколько были
+# распространены" (to what extent) is not.
+_BY_HOW_MUCH = re.compile(
+    r"(?<!\w)(насколько|наколькі|наскільки)\s+([\w-]+\s+){0,7}?"
+    r"(больше|меньше|выше|ниже|дольше|дороже|дешевле|старше|моложе|\w+[еэ]е|"
+    r"большы|больш|меншы|менш|вышэй|ніжэй|даўжэй|даражэй|танней|старэйш\w*|маладзейш\w*|\w+ейш\w*|"
+    r"изменил\w*|вырос\w*|выросл\w*|сократил\w*|увеличил\w*|уменьшил\w*|"
+    r"змянілі?\w*|вырас\w*|скараціл\w*|павялічыл\w*|зменшыл\w*)(?!\w)",
+    re.IGNORECASE,
+)
 # "How long did the hunger strike last?", "какой срок получила?", "як доўга?": a length of time
 # or a prison term is a count of days or years, as "сколько дней голодал?" and "колькі гадоў
 # далі?" already ask; what is counted is time, not the words after the cue.
@@ -223,7 +234,7 @@ def analyse(text: str, *, language: str | None = None) -> Question:
             if t.word not in drop | _NOT_COUNTED and not t.word[0].isdigit()
         ]
         counted = tuple(t.stem for t in found[:2])
-    elif _DURATION.search(text) and not _WHY.search(text):
+    elif (_DURATION.search(text) or _BY_HOW_MUCH.search(cued)) and not _WHY.search(text):
         kind = AnswerType.COUNT
     elif _DATE.search(text):
         kind = AnswerType.DATE

@@ -38,6 +38,10 @@ from retrieval.question import AnswerType, analyse
         "Как долго он голодал?",
         "Як доўга шахцёр адмаўляўся ад ежы?",
         "На які тэрмін асудзілі журналіста?",
+        # By how much a thing is bigger or has changed.
+        "Наколькі спіс ініцыятывы большы за спіс маніторынгу?",
+        "Насколько кислород-18 тяжелее кислорода-16?",
+        "Насколько глобальная средняя температура нижнего слоя атмосферы изменилась?",
     ],
 )
 def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str) -> None:
@@ -64,7 +68,7 @@ def test_a_count_is_asked_for_by_how_many_and_by_the_nouns_of_counting(text: str
         # Two edits from a count word is another word: "to what extent", "several".
         ("Насколько были распространены телесные наказания?", AnswerType.OTHER),
         ("Какая роль превращает его в несколько спорную идею?", AnswerType.OTHER),
-        ("Наколькі спіс ініцыятывы большы за спіс маніторынгу?", AnswerType.OTHER),
+        ("Наколькі важная для дыяспары гэтая справа?", AnswerType.OTHER),
         # A noun of counting asks for the count only when the count is what is asked for.
         ("What does the count include?", AnswerType.OTHER),
         ("Who did the count?", AnswerType.OTHER),
