@@ -152,7 +152,14 @@ _BY_HOW_MUCH = re.compile(
 _DURATION = re.compile(
     r"\bhow\s+long\b|\bwhat\s+(sentence|term|prison\s+term|jail\s+term)\b"
     r"|(?<!\w)(как\s+долго|как\s+надолго|как(ой|ому|им)\s+срок(у|ом)?"
-    r"|як\s+доўга|як\s+надоўга|як(і|ога|ім)\s+тэрмін(у|ам)?)(?!\w)",
+    r"|як\s+доўга|як\s+надоўга|як(і|ога|ім)\s+тэрмін(у|ам)?)(?!\w)"
+    # A punishment or a fine asked for is a term or an amount: "what was he sentenced to?",
+    # "какое наказание светит?", "які штраф атрымаў?".
+    r"|\bwhat\s+(punishment|penalty|fine)\b|\bsentenced\s+to\s*\?"
+    r"|(?<!\w)(какое\s+наказание|какой\s+штраф|к\s+чему\s+(приговорил|осудил)\w*"
+    r"|якое\s+пакаранне|які\s+штраф|да\s+чаго\s+(асудзіл|прысудзіл)\w*)(?!\w)"
+    # A size or an age: "how big was the crowd?", "how old is the teacher?".
+    r"|\bhow\s+(big|large|old|far|high|tall|heavy|deep|wide)\b",
     re.IGNORECASE,
 )
 # "Why is the second group's figure higher?" asks for a reason, not a count.

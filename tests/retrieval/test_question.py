@@ -38,6 +38,12 @@ from retrieval.question import AnswerType, analyse
         "Как долго он голодал?",
         "Як доўга шахцёр адмаўляўся ад ежы?",
         "На які тэрмін асудзілі журналіста?",
+        # A punishment or a fine is a term or an amount; a size or an age is a count.
+        "What punishment did the former union boss receive?",
+        "Какое наказание светит за членство в запрещённой организации?",
+        "Які штраф атрымаў пастар?",
+        "how big was the crowd at the festival",
+        "How old was Manning when he played in Super Bowl 50?",
         # By how much a thing is bigger or has changed.
         "Наколькі спіс ініцыятывы большы за спіс маніторынгу?",
         "Насколько кислород-18 тяжелее кислорода-16?",
