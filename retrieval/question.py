@@ -155,7 +155,7 @@ _DURATION = re.compile(
     r"|як\s+доўга|як\s+надоўга|як(і|ога|ім)\s+тэрмін(у|ам)?)(?!\w)"
     # A punishment or a fine asked for is a term or an amount: "what was he sentenced to?",
     # "какое наказание светит?", "які штраф атрымаў?".
-    r"|\bwhat\s+(punishment|penalty|fine)\b|\bsentenced\s+to\s*\?"
+    r"|\bwhat\s+(punishment|penalty|fine)\b|\bwhat\b[^?]{0,80}\bsentenced\s+to\b(?!\s+\w+\s+years?)"
     r"|(?<!\w)(какое\s+наказание|какой\s+штраф|к\s+чему\s+(приговорил|осудил)\w*"
     r"|якое\s+пакаранне|які\s+штраф|да\s+чаго\s+(асудзіл|прысудзіл)\w*)(?!\w)"
     # A size or an age: "how big was the crowd?", "how old is the teacher?".

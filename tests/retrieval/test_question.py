@@ -42,6 +42,7 @@ from retrieval.question import AnswerType, analyse
         "What punishment did the former union boss receive?",
         "Какое наказание светит за членство в запрещённой организации?",
         "Які штраф атрымаў пастар?",
+        "What was Kastus Liaskovich sentenced to in absentia?",
         "how big was the crowd at the festival",
         "How old was Manning when he played in Super Bowl 50?",
         # By how much a thing is bigger or has changed.
