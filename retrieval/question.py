@@ -42,6 +42,12 @@ _QUESTION_WORDS = {
         "are",
         "was",
         "were",
+        # "what's" typed without its apostrophe.
+        "whats",
+        "hows",
+        "whos",
+        "wheres",
+        "whens",
     },
     "ru": {
         "сколько",

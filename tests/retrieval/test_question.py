@@ -89,6 +89,9 @@ def test_interrogatives_are_not_part_of_the_lexical_query() -> None:
     words = [t.word for t in analyse("How many political prisoners remain?").terms]
     assert "how" not in words and "many" not in words
     assert "prisoners" in words
+    # "what's" typed without its apostrophe is an interrogative too.
+    words = [t.word for t in analyse("whats the latest count of political prisoners").terms]
+    assert "whats" not in words and "prisoners" in words
 
 
 @pytest.mark.parametrize(
